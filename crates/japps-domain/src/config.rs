@@ -1,0 +1,192 @@
+//! The operator's `c.JAppsConfig` settings as the hub plugin hands them to the service.
+//!
+//! The plugin serialises every JSON-representable trait into the `JAPPS_CONFIG` environment
+//! variable (trait name → value). Field names and defaults are those of jhub-apps, so an
+//! unchanged jhub-apps configuration means the same thing here. Settings that are Python
+//! callables cannot travel as JSON; the plugin lists their names in `callables` instead.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Why the configuration handed to the service could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("JAPPS_CONFIG is not valid JSON for the japps configuration: {0}")]
+    Invalid(#[from] serde_json::Error),
+}
+
+/// `c.JAppsConfig.apps_auth_type`. Carried for compatibility: jhub-apps ignores it too and
+/// decides per app (`public`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppsAuthType {
+    #[default]
+    Oauth,
+    None,
+}
+
+/// The whole japps configuration. Every field has the jhub-apps default, so an empty object
+/// (or no `JAPPS_CONFIG` at all, for an external service) is a valid configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct JAppsConfig {
+    pub apps_auth_type: AppsAuthType,
+    pub python_exec: String,
+    pub app_title: String,
+    pub app_icon: String,
+    /// Static list of conda environments; empty when `conda_envs` is a callable
+    /// (see [`JAppsConfig::is_callable`]).
+    pub conda_envs: Vec<String>,
+    pub jupyterhub_config_path: String,
+    pub hub_host: String,
+    pub service_workers: u32,
+    /// `None` means every framework is allowed.
+    pub allowed_frameworks: Option<Vec<String>>,
+    pub blocked_frameworks: Option<Vec<String>>,
+    pub startup_apps: Vec<StartupApp>,
+    pub jhub_app_proxy_version: String,
+    pub additional_services: Vec<AdditionalService>,
+    pub banners: Banners,
+    /// japps only: the binary the plugin runs for `japps serve` / `japps launch`.
+    pub japps_bin: String,
+    /// japps only: the port the service listens on (jhub-apps hard-codes 10202).
+    pub service_port: u16,
+    /// japps only: whether the plugin grants users the scopes sharing needs.
+    pub grant_sharing_scopes: bool,
+    /// Names of settings that are Python callables in the hub configuration.
+    pub callables: Vec<String>,
+    /// `c.JupyterHub.template_vars`: the theme of the launcher pages.
+    pub template_vars: Map<String, Value>,
+    /// `c.KubeSpawner.profile_list` when it is a static list.
+    pub profile_list: Vec<Value>,
+}
+
+impl Default for JAppsConfig {
+    fn default() -> Self {
+        Self {
+            apps_auth_type: AppsAuthType::Oauth,
+            python_exec: "python".into(),
+            app_title: "JHub Apps Launcher".into(),
+            app_icon: "https://jupyter.org/assets/homepage/main-logo.svg".into(),
+            conda_envs: Vec::new(),
+            jupyterhub_config_path: "jupyterhub_config.py".into(),
+            hub_host: "127.0.0.1".into(),
+            service_workers: 2,
+            allowed_frameworks: None,
+            blocked_frameworks: None,
+            startup_apps: Vec::new(),
+            jhub_app_proxy_version: "v0.2.2".into(),
+            additional_services: Vec::new(),
+            banners: Banners::default(),
+            japps_bin: "japps".into(),
+            service_port: 10202,
+            grant_sharing_scopes: true,
+            callables: Vec::new(),
+            template_vars: Map::new(),
+            profile_list: Vec::new(),
+        }
+    }
+}
+
+impl JAppsConfig {
+    /// Parses the `JAPPS_CONFIG` JSON. Unknown keys are ignored so that a newer plugin can
+    /// talk to an older service during a rolling upgrade.
+    pub fn from_json(json: &str) -> Result<Self, ConfigError> {
+        Ok(serde_json::from_str(json)?)
+    }
+
+    /// Whether the named setting is a Python callable that must be evaluated in the hub's
+    /// Python environment rather than read from this configuration.
+    pub fn is_callable(&self, setting: &str) -> bool {
+        self.callables.iter().any(|name| name == setting)
+    }
+}
+
+/// An app that must exist, stopped, with exactly these options once the service has started.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StartupApp {
+    pub username: String,
+    pub servername: String,
+    #[serde(default)]
+    pub user_options: Map<String, Value>,
+}
+
+/// An extra link on the launcher page (`c.JAppsConfig.additional_services`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AdditionalService {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub pinned: bool,
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+}
+
+/// Top and bottom banners of the launcher pages; a banner with empty text is not shown.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Banners {
+    pub top: Banner,
+    pub bottom: Banner,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Banner {
+    pub text: String,
+    pub background: Option<String>,
+    pub foreground: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_object_gives_jhub_apps_defaults() {
+        let config = JAppsConfig::from_json("{}").unwrap();
+        assert_eq!(config, JAppsConfig::default());
+        assert_eq!(config.python_exec, "python");
+        assert_eq!(config.hub_host, "127.0.0.1");
+        assert_eq!(config.service_port, 10202);
+        assert_eq!(config.apps_auth_type, AppsAuthType::Oauth);
+        assert!(config.allowed_frameworks.is_none());
+    }
+
+    #[test]
+    fn plugin_output_is_read() {
+        let json = r#"{
+            "allowed_frameworks": ["panel", "streamlit"],
+            "blocked_frameworks": null,
+            "apps_auth_type": "none",
+            "callables": ["conda_envs"],
+            "startup_apps": [{"username": "alice", "servername": "demo",
+                              "user_options": {"display_name": "Demo", "framework": "panel"}}],
+            "additional_services": [{"name": "Docs", "url": "/docs", "pinned": true}],
+            "banners": {"top": {"text": "Maintenance tonight", "background": "red"}},
+            "template_vars": {"hub_title": "Lab hub"},
+            "some_future_setting": 1
+        }"#;
+        let config = JAppsConfig::from_json(json).unwrap();
+        assert_eq!(
+            config.allowed_frameworks.as_deref(),
+            Some(&["panel".to_string(), "streamlit".to_string()][..])
+        );
+        assert_eq!(config.apps_auth_type, AppsAuthType::None);
+        assert!(config.is_callable("conda_envs"));
+        assert!(!config.is_callable("profile_list"));
+        assert_eq!(config.startup_apps[0].user_options["framework"], "panel");
+        assert!(config.additional_services[0].pinned);
+        assert_eq!(config.banners.top.text, "Maintenance tonight");
+        assert_eq!(config.banners.bottom.text, "");
+        assert_eq!(config.template_vars["hub_title"], "Lab hub");
+    }
+
+    #[test]
+    fn wrong_types_are_reported() {
+        let err = JAppsConfig::from_json(r#"{"service_port": "ten"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+    }
+}

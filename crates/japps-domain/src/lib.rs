@@ -1,0 +1,10 @@
+//! The japps domain: what an app, a framework and the operator's configuration are.
+//!
+//! Nothing in this crate performs I/O, so everything here is testable with plain unit tests
+//! and shared by the service (`japps serve`) and the launcher (`japps launch`).
+
+pub mod config;
+
+pub use config::{
+    AdditionalService, AppsAuthType, Banner, Banners, ConfigError, JAppsConfig, StartupApp,
+};

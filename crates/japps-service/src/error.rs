@@ -1,0 +1,50 @@
+//! The service's one error type, and the one place where errors become HTTP responses.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use japps_hub::HubError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The environment or `JAPPS_CONFIG` cannot be used; fatal at startup.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Hub(#[from] HubError),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl ServiceError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Hub(err) => hub_status(err),
+        }
+    }
+}
+
+/// A failing hub is the gateway's fault from the client's point of view: 504 when it is
+/// slow, 502 when it is down or answers nonsense. Its 4xx answers keep their meaning.
+fn hub_status(err: &HubError) -> StatusCode {
+    match err {
+        HubError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        HubError::Status { status, .. } if (400..500).contains(status) => {
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+        }
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (status, Json(json!({ "detail": self.to_string() }))).into_response()
+    }
+}

@@ -1,0 +1,133 @@
+//! The route table: every path the service answers, under the service prefix.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Uri;
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ServiceError;
+use crate::request_id;
+use crate::routes::status;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let prefix = state.settings().prefix.clone();
+    let at = |path: &str| format!("{prefix}{path}");
+
+    let mut router = Router::new()
+        .route(&at(""), get(status::get))
+        .route(&at("status"), get(status::get));
+    if prefix != "/" {
+        // The hub links to `/services/japps`; send such visitors to the real root.
+        let root = prefix.clone();
+        router = router.route(
+            prefix.trim_end_matches('/'),
+            get(move || async move { Redirect::permanent(&root) }),
+        );
+    }
+
+    router
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    ServiceError::NotFound(format!("no route for {}", uri.path())).into_response()
+}
+
+/// Spans carry the path without the query string: queries may hold OAuth codes.
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(request_id::HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %id,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::settings::Settings;
+
+    fn app(prefix: &str) -> Router {
+        let settings = Settings::from_vars(vec![
+            ("JUPYTERHUB_API_TOKEN".to_owned(), "unit-test-token".to_owned()),
+            ("JUPYTERHUB_SERVICE_PREFIX".to_owned(), prefix.to_owned()),
+        ])
+        .unwrap();
+        router(AppState::new(settings).unwrap())
+    }
+
+    async fn get_path(app: Router, path: &str, request_id: Option<&str>) -> Response {
+        let mut request = Request::get(path);
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
+    }
+
+    async fn collect_json(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn status_at_prefix_and_status_path() {
+        for path in ["/services/japps/", "/services/japps/status"] {
+            let response = get_path(app("/services/japps/"), path, None).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let body = collect_json(response).await;
+            assert_eq!(body["status"], "ok");
+            assert_eq!(body["version"], crate::VERSION);
+        }
+    }
+
+    #[tokio::test]
+    async fn prefix_without_slash_redirects() {
+        let response = get_path(app("/services/japps/"), "/services/japps", None).await;
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(response.headers()["location"], "/services/japps/");
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_are_json_404() {
+        for path in ["/services/japps/nope", "/elsewhere/status", "/"] {
+            let response = get_path(app("/services/japps/"), path, None).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            let body = collect_json(response).await;
+            assert!(body["detail"].as_str().unwrap().contains("no route"));
+        }
+    }
+
+    #[tokio::test]
+    async fn request_ids_are_echoed_or_made() {
+        let kept = get_path(app("/services/japps/"), "/services/japps/status", Some("abc-123")).await;
+        assert_eq!(kept.headers()["x-request-id"], "abc-123");
+
+        let replaced =
+            get_path(app("/services/japps/"), "/services/japps/status", Some("bad id\t")).await;
+        let id = replaced.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 32, "a fresh uuid replaces an unusable id: {id}");
+    }
+
+    #[tokio::test]
+    async fn root_prefix_serves_status_at_root() {
+        let response = get_path(app("/"), "/status", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}

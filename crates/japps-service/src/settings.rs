@@ -1,0 +1,274 @@
+//! What the service learns from its environment.
+//!
+//! JupyterHub gives a managed service a fixed set of `JUPYTERHUB_*` variables (see
+//! `shared/research/jupyterhub-api.md` §1.1); the plugin adds `JAPPS_CONFIG`. An external
+//! service may get only the hub's variables, so everything but the API token has a default.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use japps_domain::JAppsConfig;
+use japps_hub::ServiceToken;
+use url::Url;
+
+use crate::error::ServiceError;
+
+/// Everything the service needs to run, read once at startup.
+#[derive(Debug)]
+pub struct Settings {
+    /// `JUPYTERHUB_SERVICE_NAME`, `japps` unless the operator renamed the service.
+    pub service_name: String,
+    /// The hub's internal REST API, e.g. `http://127.0.0.1:8081/hub/api`.
+    pub api_url: Url,
+    /// The service's own hub token (also its OAuth client secret).
+    pub api_token: ServiceToken,
+    /// URL path the service is served under, always with leading and trailing `/`.
+    pub prefix: String,
+    /// Host and port to listen on (`JAPPS_BIND_URL`, else `JUPYTERHUB_SERVICE_URL`).
+    pub bind_host: String,
+    pub bind_port: u16,
+    pub client_id: String,
+    pub oauth_callback_url: String,
+    /// Scopes that grant access to this service (any one suffices).
+    pub access_scopes: Vec<String>,
+    /// The public URL of the service when the hub knows it (`JupyterHub.public_url`).
+    pub public_url: Option<Url>,
+    /// Origin the browser uses for hub pages, empty when the hub is reached by relative URLs.
+    pub hub_host: String,
+    /// The hub's URL path prefix (`JupyterHub.base_url`), with trailing `/`.
+    pub base_url: String,
+    /// Timeout of every hub call.
+    pub hub_timeout: Duration,
+    pub config: JAppsConfig,
+}
+
+const DEFAULT_API_URL: &str = "http://127.0.0.1:8081/hub/api";
+const DEFAULT_HUB_TIMEOUT_SECONDS: u64 = 20;
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ServiceError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the settings from the given variables (the process environment in production,
+    /// a literal map in tests).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ServiceError> {
+        let vars: HashMap<String, String> = vars
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty())
+            .collect();
+        let get = |name: &str| vars.get(name).map(String::as_str);
+
+        let service_name = get("JUPYTERHUB_SERVICE_NAME").unwrap_or("japps").to_owned();
+        let api_url = parse_url(
+            "JUPYTERHUB_API_URL",
+            get("JUPYTERHUB_API_URL").unwrap_or(DEFAULT_API_URL),
+        )?;
+        let token = get("JUPYTERHUB_API_TOKEN")
+            .or_else(|| get("JPY_API_TOKEN"))
+            .ok_or_else(|| {
+                ServiceError::Config(
+                    "JUPYTERHUB_API_TOKEN is not set: japps needs the service's hub API token"
+                        .into(),
+                )
+            })?;
+        let prefix = normalize_prefix(
+            get("JUPYTERHUB_SERVICE_PREFIX")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("/services/{service_name}/")),
+        );
+        let (bind_var, bind_value) = match get("JAPPS_BIND_URL") {
+            Some(value) => ("JAPPS_BIND_URL", value),
+            None => (
+                "JUPYTERHUB_SERVICE_URL",
+                get("JUPYTERHUB_SERVICE_URL").unwrap_or("http://127.0.0.1:10202"),
+            ),
+        };
+        let bind_url = parse_url(bind_var, bind_value)?;
+        let bind_host = bind_url
+            .host_str()
+            .ok_or_else(|| ServiceError::Config(format!("{bind_var} has no host: {bind_value}")))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let bind_port = bind_url.port_or_known_default().unwrap_or(80);
+
+        let access_scopes = match get("JUPYTERHUB_OAUTH_ACCESS_SCOPES") {
+            Some(json) => serde_json::from_str(json).map_err(|err| {
+                ServiceError::Config(format!(
+                    "JUPYTERHUB_OAUTH_ACCESS_SCOPES is not a JSON list of strings: {err}"
+                ))
+            })?,
+            None => vec![format!("access:services!service={service_name}")],
+        };
+        let public_url = get("JUPYTERHUB_PUBLIC_URL")
+            .map(|value| parse_url("JUPYTERHUB_PUBLIC_URL", value))
+            .transpose()?;
+        let hub_timeout = match get("JAPPS_HUB_TIMEOUT_SECONDS") {
+            Some(value) => Duration::from_secs_f64(
+                value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|secs| secs.is_finite() && *secs > 0.0)
+                    .ok_or_else(|| {
+                        ServiceError::Config(format!(
+                            "JAPPS_HUB_TIMEOUT_SECONDS must be a positive number of seconds, not {value:?}"
+                        ))
+                    })?,
+            ),
+            None => Duration::from_secs(DEFAULT_HUB_TIMEOUT_SECONDS),
+        };
+        let config = match get("JAPPS_CONFIG") {
+            Some(json) => JAppsConfig::from_json(json)
+                .map_err(|err| ServiceError::Config(err.to_string()))?,
+            None => JAppsConfig::default(),
+        };
+
+        Ok(Self {
+            client_id: get("JUPYTERHUB_CLIENT_ID")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("service-{service_name}")),
+            oauth_callback_url: get("JUPYTERHUB_OAUTH_CALLBACK_URL")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{prefix}oauth_callback")),
+            hub_host: get("JUPYTERHUB_HOST").unwrap_or_default().to_owned(),
+            base_url: normalize_prefix(get("JUPYTERHUB_BASE_URL").unwrap_or("/").to_owned()),
+            service_name,
+            api_url,
+            api_token: ServiceToken::new(token.to_owned()),
+            prefix,
+            bind_host,
+            bind_port,
+            access_scopes,
+            public_url,
+            hub_timeout,
+            config,
+        })
+    }
+}
+
+fn parse_url(name: &str, value: &str) -> Result<Url, ServiceError> {
+    Url::parse(value).map_err(|err| ServiceError::Config(format!("{name} is not a URL ({err}): {value}")))
+}
+
+/// Makes a path prefix start and end with exactly one `/`.
+fn normalize_prefix(prefix: String) -> String {
+    let trimmed = prefix.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn managed_service_environment() {
+        let settings = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_SERVICE_NAME", "japps"),
+            ("JUPYTERHUB_API_TOKEN", "secret-token-value"),
+            ("JUPYTERHUB_API_URL", "http://127.0.0.1:18081/hub/api"),
+            ("JUPYTERHUB_SERVICE_PREFIX", "/base/services/japps/"),
+            ("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:18100"),
+            ("JUPYTERHUB_CLIENT_ID", "service-japps"),
+            ("JUPYTERHUB_OAUTH_CALLBACK_URL", "/base/services/japps/oauth_callback"),
+            (
+                "JUPYTERHUB_OAUTH_ACCESS_SCOPES",
+                r#"["access:services", "access:services!service=japps"]"#,
+            ),
+            ("JUPYTERHUB_PUBLIC_URL", ""),
+            ("JUPYTERHUB_BASE_URL", "/base/"),
+            ("JAPPS_CONFIG", r#"{"allowed_frameworks": ["panel"]}"#),
+        ]))
+        .unwrap();
+        assert_eq!(settings.prefix, "/base/services/japps/");
+        assert_eq!(settings.bind_host, "127.0.0.1");
+        assert_eq!(settings.bind_port, 18100);
+        assert_eq!(settings.api_url.as_str(), "http://127.0.0.1:18081/hub/api");
+        assert_eq!(settings.access_scopes.len(), 2);
+        assert!(settings.public_url.is_none(), "an empty variable means unset");
+        assert_eq!(settings.base_url, "/base/");
+        assert_eq!(
+            settings.config.allowed_frameworks,
+            Some(vec!["panel".to_owned()])
+        );
+        assert!(!format!("{settings:?}").contains("secret-token-value"));
+    }
+
+    #[test]
+    fn only_a_token_gives_defaults() {
+        let settings = Settings::from_vars(vars(&[("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef")])).unwrap();
+        assert_eq!(settings.service_name, "japps");
+        assert_eq!(settings.prefix, "/services/japps/");
+        assert_eq!(settings.bind_port, 10202);
+        assert_eq!(settings.client_id, "service-japps");
+        assert_eq!(settings.oauth_callback_url, "/services/japps/oauth_callback");
+        assert_eq!(settings.access_scopes, ["access:services!service=japps"]);
+        assert_eq!(settings.hub_timeout, Duration::from_secs(20));
+        assert_eq!(settings.config, JAppsConfig::default());
+    }
+
+    #[test]
+    fn bind_override_and_ipv6() {
+        let settings = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JUPYTERHUB_SERVICE_URL", "http://hub:10202"),
+            ("JAPPS_BIND_URL", "http://[::]:9000"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.bind_host, "::");
+        assert_eq!(settings.bind_port, 9000);
+    }
+
+    #[test]
+    fn bad_environment_is_explained() {
+        let missing = Settings::from_vars(Vec::new()).unwrap_err();
+        assert!(missing.to_string().contains("JUPYTERHUB_API_TOKEN"), "{missing}");
+
+        let bad_url = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JUPYTERHUB_API_URL", "not a url"),
+        ]))
+        .unwrap_err();
+        assert!(bad_url.to_string().contains("JUPYTERHUB_API_URL"), "{bad_url}");
+
+        let bad_scopes = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JUPYTERHUB_OAUTH_ACCESS_SCOPES", "access:services"),
+        ]))
+        .unwrap_err();
+        assert!(bad_scopes.to_string().contains("JUPYTERHUB_OAUTH_ACCESS_SCOPES"));
+
+        let bad_config = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JAPPS_CONFIG", "{"),
+        ]))
+        .unwrap_err();
+        assert!(bad_config.to_string().contains("JAPPS_CONFIG"), "{bad_config}");
+
+        let bad_timeout = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JAPPS_HUB_TIMEOUT_SECONDS", "-1"),
+        ]))
+        .unwrap_err();
+        assert!(bad_timeout.to_string().contains("JAPPS_HUB_TIMEOUT_SECONDS"));
+    }
+
+    #[test]
+    fn prefixes_are_normalized() {
+        assert_eq!(normalize_prefix("services/japps".into()), "/services/japps/");
+        assert_eq!(normalize_prefix("/".into()), "/");
+        assert_eq!(normalize_prefix("//a//".into()), "/a/");
+    }
+}

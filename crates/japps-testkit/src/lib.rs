@@ -1,0 +1,317 @@
+//! A real JupyterHub for integration tests.
+//!
+//! [`TestHub::start`] boots JupyterHub from the project-local virtualenv that
+//! `scripts/setup-python` creates, with a generated `jupyterhub_config.py` that installs the
+//! real japps plugin, runs the real `japps` binary as the managed service, uses the
+//! DummyAuthenticator, sqlite and the pure-Python configurable-http-proxy, all on free
+//! loopback ports in a temporary directory. Dropping the [`TestHub`] stops the hub, its proxy
+//! and its services, also when the test panics; if the test process itself is killed, the
+//! hub notices its parent is gone and shuts itself down.
+//!
+//! Every test that needs a hub should run against both supported releases; see
+//! [`real_hub_tests!`].
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod config;
+mod process;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use japps_hub::{HubClient, HubClientConfig, ServiceToken};
+use url::Url;
+
+pub use config::HubOptions;
+use process::HubProcess;
+
+/// The JupyterHub releases japps supports, as pinned in `scripts/versions.sh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HubRelease {
+    V5_5,
+    V6_1,
+}
+
+impl HubRelease {
+    pub const ALL: [HubRelease; 2] = [HubRelease::V5_5, HubRelease::V6_1];
+
+    /// The exact version installed from PyPI.
+    pub fn pip_version(self) -> &'static str {
+        match self {
+            HubRelease::V5_5 => "5.5.4",
+            HubRelease::V6_1 => "6.1.1",
+        }
+    }
+
+    pub fn major(self) -> u64 {
+        match self {
+            HubRelease::V5_5 => 5,
+            HubRelease::V6_1 => 6,
+        }
+    }
+
+    /// The virtualenv holding this release, the proxy and the japps plugin.
+    pub fn venv(self) -> PathBuf {
+        let root = std::env::var_os("JAPPS_VENV_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join(".cache/venvs"));
+        root.join(format!("hub-{}", self.pip_version()))
+    }
+}
+
+/// The repository checkout this crate was built from.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/japps-testkit sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// A running JupyterHub with japps installed. Stopped when dropped.
+#[derive(Debug)]
+pub struct TestHub {
+    release: HubRelease,
+    public_url: Url,
+    api_url: Url,
+    admin_token: String,
+    japps_token: String,
+    process: HubProcess,
+    // Dropped after `process` (field order), so the hub can still write its log while it stops.
+    dir: tempfile::TempDir,
+}
+
+impl TestHub {
+    /// Boots a hub and waits until the hub API and the japps service answer through the
+    /// hub's proxy. Panics, with the hub's log, when that does not happen within a minute.
+    pub async fn start(release: HubRelease, options: HubOptions) -> TestHub {
+        let venv = release.venv();
+        assert!(
+            venv.join("bin/jupyterhub").exists(),
+            "no JupyterHub {} virtualenv at {}: run scripts/setup-python",
+            release.pip_version(),
+            venv.display()
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("japps-hub-")
+            .tempdir()
+            .expect("temporary directory");
+        let ports = Ports::free();
+        let admin_token = random_token();
+        let japps_token = random_token();
+        let config_path = dir.path().join("jupyterhub_config.py");
+        std::fs::write(
+            &config_path,
+            config::render(&config::ConfigInputs {
+                dir: dir.path(),
+                venv: &venv,
+                ports: &ports,
+                admin_token: &admin_token,
+                japps_token: &japps_token,
+                options: &options,
+            }),
+        )
+        .expect("write jupyterhub_config.py");
+
+        let process = HubProcess::spawn(&venv, dir.path(), &config_path, &options.env);
+        let public_url = Url::parse(&format!("http://127.0.0.1:{}/", ports.public)).unwrap();
+        let api_url = public_url.join("hub/api").unwrap();
+        let hub = TestHub {
+            release,
+            public_url,
+            api_url,
+            admin_token,
+            japps_token,
+            process,
+            dir,
+        };
+        hub.wait_until_up(Duration::from_secs(60)).await;
+        hub
+    }
+
+    async fn wait_until_up(&self, limit: Duration) {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let deadline = Instant::now() + limit;
+        for url in [self.url("hub/api/"), self.service_url("status")] {
+            loop {
+                if let Some(status) = self.process.exit_status() {
+                    panic!(
+                        "JupyterHub exited during startup ({status}).\n--- hub log ---\n{}",
+                        self.logs()
+                    );
+                }
+                if let Ok(response) = client.get(&url).send().await
+                    && response.status().is_success()
+                {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    panic!(
+                        "{url} did not answer within {limit:?}.\n--- hub log ---\n{}",
+                        self.logs()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    pub fn release(&self) -> HubRelease {
+        self.release
+    }
+
+    /// A URL on the hub's public (proxy) address, e.g. `url("hub/login")`.
+    pub fn url(&self, path: &str) -> String {
+        self.public_url.join(path).unwrap().to_string()
+    }
+
+    /// A URL below the japps service prefix, through the hub's proxy.
+    pub fn service_url(&self, path: &str) -> String {
+        self.url(&format!("services/japps/{path}"))
+    }
+
+    /// The hub's REST API, through the proxy.
+    pub fn api_url(&self) -> &Url {
+        &self.api_url
+    }
+
+    /// A hub client holding an admin-like test service token (users, groups, servers,
+    /// shares, tokens), for setting up fixtures.
+    pub fn admin_client(&self) -> HubClient {
+        self.client_with(&self.admin_token)
+    }
+
+    /// A hub client holding the japps service's own token, so with exactly the
+    /// permissions the plugin gives the service.
+    pub fn japps_client(&self) -> HubClient {
+        self.client_with(&self.japps_token)
+    }
+
+    fn client_with(&self, token: &str) -> HubClient {
+        HubClient::new(HubClientConfig::new(
+            self.api_url.clone(),
+            ServiceToken::new(token.to_owned()),
+        ))
+        .expect("hub client")
+    }
+
+    /// The japps service token (so a test can check it never leaks).
+    pub fn japps_token(&self) -> &str {
+        &self.japps_token
+    }
+
+    /// Creates users in one bulk call.
+    pub async fn create_users(&self, names: &[&str]) {
+        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+        self.admin_client()
+            .as_service()
+            .create_users(&names)
+            .await
+            .expect("create users");
+    }
+
+    /// Creates a group with the given members.
+    pub async fn create_group(&self, name: &str, members: &[&str]) {
+        let members: Vec<String> = members.iter().map(|name| (*name).to_owned()).collect();
+        self.admin_client()
+            .as_service()
+            .create_group(name, &members)
+            .await
+            .expect("create group");
+    }
+
+    /// Issues an API token for a user, holding all of the user's permissions. Tests use it
+    /// to act as that user; japps itself never mints tokens.
+    pub async fn user_token(&self, user: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/users/{user}/tokens", self.api_url))
+            .header("Authorization", format!("token {}", self.admin_token))
+            .json(&serde_json::json!({"note": "japps test", "expires_in": 3600}))
+            .send()
+            .await
+            .expect("token request");
+        assert_eq!(response.status(), 201, "minting a test token for {user}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Everything the hub, its proxy and its services (japps included) have logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        self.process.stop(self.dir.path());
+        if std::thread::panicking() {
+            let logs = self.logs();
+            let tail: Vec<&str> = logs.lines().rev().take(60).collect();
+            eprintln!(
+                "--- last lines of the JupyterHub {} log ---",
+                self.release.pip_version()
+            );
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+/// Free loopback ports for the hub's public proxy, the hub itself, the proxy's API and the
+/// japps service.
+#[derive(Debug)]
+struct Ports {
+    public: u16,
+    hub: u16,
+    proxy_api: u16,
+    service: u16,
+}
+
+impl Ports {
+    fn free() -> Ports {
+        // Hold all listeners at once so the four ports differ.
+        let listeners: Vec<TcpListener> = (0..4)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("free port"))
+            .collect();
+        let port = |i: usize| listeners[i].local_addr().unwrap().port();
+        Ports {
+            public: port(0),
+            hub: port(1),
+            proxy_api: port(2),
+            service: port(3),
+        }
+    }
+}
+
+fn random_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Generates, for each named async test function `fn name(release: HubRelease)`, one
+/// `#[tokio::test]` per supported JupyterHub release: `hub_5_5::name` and `hub_6_1::name`.
+#[macro_export]
+macro_rules! real_hub_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod hub_5_5 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::HubRelease::V5_5).await;
+                }
+            )+
+        }
+        mod hub_6_1 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::HubRelease::V6_1).await;
+                }
+            )+
+        }
+    };
+}

@@ -1,0 +1,101 @@
+//! The `japps` binary: parses the command line, sets up logging, and hands over to the
+//! library crates. Nothing else lives here.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(name = "japps", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the japps service (JSON API and launcher pages). JupyterHub starts it as a managed
+    /// service through the plugin; it reads the JUPYTERHUB_* environment the hub provides
+    /// and the plugin's JAPPS_CONFIG.
+    Serve,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve => run_serve(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `RUST_LOG` picks the level (default `info`); `JAPPS_LOG_FORMAT=json` gives one JSON object
+/// per line for log collectors. Logs go to stderr, which the hub passes through.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("JAPPS_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run_serve() -> anyhow::Result<()> {
+    let settings = japps_service::Settings::from_env()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = japps_service::bind(&settings.bind_host, settings.bind_port)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    settings.bind_host, settings.bind_port
+                )
+            })?;
+        let state = japps_service::AppState::new(settings)?;
+        japps_service::serve(listener, state, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Resolves on SIGTERM (what the hub and Kubernetes send) or Ctrl-C.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {err}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!("cannot listen for SIGTERM: {err}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

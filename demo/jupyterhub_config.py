@@ -1,0 +1,63 @@
+# The japps demo hub: JupyterHub on http://127.0.0.1:8000 with japps, sqlite and the
+# DummyAuthenticator (any user name, any password). Started by scripts/demo, which sets
+# JAPPS_BIN and runs this from .cache/demo/ (database, cookie secret and logs live there).
+import os
+import sys
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+
+from japps import install_jhub_apps
+
+c = get_config()  # noqa: F821
+
+c.JupyterHub.bind_url = "http://127.0.0.1:8000"
+c.JupyterHub.hub_bind_url = "http://127.0.0.1:8081"
+c.JupyterHub.db_url = "sqlite:///jupyterhub.sqlite"
+c.ConfigurableHTTPProxy.command = [os.path.join(sys.prefix, "bin", "configurable-http-proxy")]
+
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = {"admin"}
+
+# Until `japps launch` runs the apps, a named server is JupyterHub's tiny mock single-user
+# server, so apps can be created, started, stopped and shared for real.
+c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.tests.mocksu"]
+c.SimpleLocalProcessSpawner.home_dir_template = os.path.abspath("home/{username}")
+
+c.JAppsConfig.japps_bin = os.environ.get("JAPPS_BIN", "japps")
+c.JAppsConfig.app_title = "japps demo"
+c.JAppsConfig.additional_services = [
+    {"name": "JupyterHub docs", "url": "https://jupyterhub.readthedocs.io", "pinned": True},
+]
+c.JAppsConfig.startup_apps = [
+    {
+        "username": "demo",
+        "servername": "panel-example",
+        "user_options": {
+            "jhub_app": True,
+            "display_name": "Panel example",
+            "description": "The built-in Panel example app.",
+            "framework": "panel",
+            "filepath": "",
+            "public": False,
+            "keep_alive": False,
+            "share_with": {"users": ["alice"], "groups": []},
+        },
+    },
+    {
+        "username": "demo",
+        "servername": "streamlit-example",
+        "user_options": {
+            "jhub_app": True,
+            "display_name": "Streamlit example",
+            "description": "The built-in Streamlit example app.",
+            "framework": "streamlit",
+            "filepath": "",
+            "public": True,
+            "keep_alive": False,
+        },
+    },
+]
+c.JupyterHub.template_vars = {"hub_title": "japps demo"}
+
+install_jhub_apps(c, SimpleLocalProcessSpawner, oauth_no_confirm=True)

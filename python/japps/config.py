@@ -1,0 +1,260 @@
+"""``JAppsConfig``: the ``c.JAppsConfig.*`` settings of a jupyterhub_config.py.
+
+The jhub-apps traits keep their names, types and defaults so that an existing
+jhub-apps configuration loads unchanged. A few japps-only traits follow them.
+"""
+
+from traitlets import (
+    Any,
+    Bool,
+    Callable,
+    Enum,
+    Int,
+    List,
+    TraitError,
+    TraitType,
+    Unicode,
+    Union,
+    default,
+    validate,
+)
+from traitlets.config import LoggingConfigurable
+
+DEFAULT_BANNERS = {"top": {"text": ""}, "bottom": {"text": ""}}
+
+
+def _plain_dict(item, where):
+    """A dict from a dict or a pydantic-style model (v2 ``model_dump``, v1 ``dict``)."""
+    if isinstance(item, dict):
+        return dict(item)
+    if hasattr(item, "model_dump"):
+        try:
+            # JSON mode turns enums, URLs and the like into JSON types.
+            return item.model_dump(mode="json")
+        except TypeError:
+            return item.model_dump()
+    if callable(getattr(item, "dict", None)):
+        return item.dict()
+    raise TraitError(f"{where}: expected a dict, got {type(item).__name__}")
+
+
+def _required_str(d, key, where):
+    value = d.get(key)
+    if not isinstance(value, str) or not value:
+        raise TraitError(f"{where}: {key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_str(d, key, where):
+    value = d.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TraitError(f"{where}: {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _banners(value):
+    if value is None:
+        return {side: dict(banner) for side, banner in DEFAULT_BANNERS.items()}
+    d = _plain_dict(value, "JAppsConfig.banners")
+    banners = {}
+    for side in ("top", "bottom"):
+        where = f"JAppsConfig.banners[{side!r}]"
+        b = _plain_dict(d.get(side) or {}, where)
+        text = b.get("text") or ""
+        if not isinstance(text, str):
+            raise TraitError(f"{where}: 'text' must be a string")
+        banner = {"text": text}
+        for colour in ("background", "foreground"):
+            if b.get(colour) is not None:
+                banner[colour] = _optional_str(b, colour, where)
+        banners[side] = banner
+    return banners
+
+
+class Banners(TraitType):
+    """The banners setting: a dict or a model, normalised to plain dicts.
+
+    A trait of its own rather than a ``@validate`` hook: traitlets skips
+    validators when config sets a value equal to the static default (None),
+    and None has to become the default banners.
+    """
+
+    info_text = "a dict {'top': {'text': ...}, 'bottom': {'text': ...}} or None"
+
+    def validate(self, obj, value):
+        return _banners(value)
+
+
+class JAppsConfig(LoggingConfigurable):
+    """Settings of the japps launcher, read from ``c.JAppsConfig``."""
+
+    # --- jhub-apps traits -------------------------------------------------
+
+    apps_auth_type = Enum(
+        values=["oauth", "none"],
+        default_value="oauth",
+        help="Authentication for deployed apps. Carried for compatibility: "
+        "like jhub-apps, japps decides authentication per app.",
+    ).tag(config=True)
+
+    python_exec = Unicode(
+        "python",
+        help="Python interpreter for Python-side work (app commands that "
+        "run Python modules, evaluating callables in this config).",
+    ).tag(config=True)
+
+    app_title = Unicode(
+        "JHub Apps Launcher",
+        help="Title of the launcher. Carried for compatibility.",
+    ).tag(config=True)
+
+    app_icon = Unicode(
+        "https://jupyter.org/assets/homepage/main-logo.svg",
+        help="Icon of the launcher. Carried for compatibility.",
+    ).tag(config=True)
+
+    conda_envs = Union(
+        [List(Unicode()), Callable()],
+        default_value=[],
+        help="Conda environment names offered when creating an app, or a "
+        "callable that takes the user model (dict) and returns them.",
+    ).tag(config=True)
+
+    jupyterhub_config_path = Unicode(
+        "jupyterhub_config.py",
+        help="Path of this jupyterhub_config.py, re-read to evaluate "
+        "callables (conda_envs, KubeSpawner.profile_list).",
+    ).tag(config=True)
+
+    hub_host = Unicode(
+        "127.0.0.1",
+        help="Host the hub reaches the japps service on: the service URL is "
+        "http://<hub_host>:<service_port> (on Kubernetes, e.g. 'hub').",
+    ).tag(config=True)
+
+    service_workers = Int(
+        2,
+        help="Number of service worker processes in jhub-apps. Carried for "
+        "compatibility; japps runs one multi-threaded process.",
+    ).tag(config=True)
+
+    allowed_frameworks = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="If set, only these frameworks (e.g. 'panel', 'streamlit') can "
+        "be used to create apps. None allows all.",
+    ).tag(config=True)
+
+    blocked_frameworks = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        help="Frameworks that cannot be used to create apps. None blocks none.",
+    ).tag(config=True)
+
+    startup_apps = List(
+        Any(),
+        default_value=[],
+        help="Apps that exist, stopped, with exactly these options after the "
+        "service starts: dicts (or models) with username, servername, "
+        "user_options.",
+    ).tag(config=True)
+
+    jhub_app_proxy_version = Unicode(
+        "v0.2.2",
+        help="Version of jhub-app-proxy that jhub-apps downloads at spawn "
+        "time. Carried for compatibility; japps launch replaces the proxy.",
+    ).tag(config=True)
+
+    additional_services = List(
+        Any(),
+        default_value=[],
+        help="Links shown in the launcher as services: dicts with name, url, "
+        "description (optional), pinned (default False), thumbnail "
+        "(optional URL or data URL). Pinned ones appear in Quick Access.",
+    ).tag(config=True)
+
+    banners = Banners(
+        help="Banners on the top and bottom of every page: "
+        "{'top': {'text', 'background'?, 'foreground'?}, 'bottom': {...}}. "
+        "A banner with empty text is not shown.",
+    ).tag(config=True)
+
+    # --- japps-only traits --------------------------------------------------
+
+    japps_bin = Unicode(
+        "japps",
+        help="The japps binary the hub runs as the service (found on PATH unless a path is given).",
+    ).tag(config=True)
+
+    service_port = Int(
+        10202,
+        min=1,
+        max=65535,
+        help="Port the japps service listens on (jhub-apps always uses 10202).",
+    ).tag(config=True)
+
+    grant_sharing_scopes = Bool(
+        True,
+        help="Give every user the scopes sharing needs (shares!user, "
+        "read:users:name, read:groups:name). Turn off to grant them "
+        "through your own roles instead.",
+    ).tag(config=True)
+
+    @default("banners")
+    def _default_banners(self):
+        return _banners(None)
+
+    # --- validation -------------------------------------------------------
+
+    @validate("startup_apps")
+    def _validate_startup_apps(self, proposal):
+        apps = []
+        for i, item in enumerate(proposal["value"]):
+            where = f"JAppsConfig.startup_apps[{i}]"
+            d = _plain_dict(item, where)
+            user_options = d.get("user_options")
+            if not isinstance(user_options, dict):
+                raise TraitError(f"{where}: 'user_options' must be a dict")
+            apps.append(
+                {
+                    "username": _required_str(d, "username", where),
+                    "servername": _required_str(d, "servername", where),
+                    "user_options": user_options,
+                }
+            )
+        return apps
+
+    @validate("additional_services")
+    def _validate_additional_services(self, proposal):
+        services = []
+        for i, item in enumerate(proposal["value"]):
+            where = f"JAppsConfig.additional_services[{i}]"
+            d = _plain_dict(item, where)
+            pinned = d.get("pinned", False)
+            if not isinstance(pinned, bool):
+                raise TraitError(f"{where}: 'pinned' must be True or False")
+            services.append(
+                {
+                    "name": _required_str(d, "name", where),
+                    "url": _required_str(d, "url", where),
+                    "description": _optional_str(d, "description", where),
+                    "pinned": pinned,
+                    "thumbnail": _optional_str(d, "thumbnail", where),
+                }
+            )
+        return services
+
+    @validate("hub_host")
+    def _validate_hub_host(self, proposal):
+        host = proposal["value"]
+        if not host or any(ch in host for ch in "/ \t\n@?#"):
+            raise TraitError(f"JAppsConfig.hub_host must be a bare host name, got {host!r}")
+        return host
+
+    @validate("japps_bin")
+    def _validate_japps_bin(self, proposal):
+        if not proposal["value"]:
+            raise TraitError("JAppsConfig.japps_bin must not be empty")
+        return proposal["value"]

@@ -1,0 +1,244 @@
+"""``install_jhub_apps``: wire japps into a JupyterHub config."""
+
+import json
+import logging
+import os
+import shutil
+
+from traitlets.config import LazyConfigValue
+
+from .config import JAppsConfig
+
+# Child of the hub's own logger, so messages come out in the hub's log format.
+log = logging.getLogger("JupyterHub.japps")
+
+SERVICE_NAME = "japps"
+SERVICE_ROLE = "japps-service"
+
+# What the service does with its own token: reads for pages and background
+# work, admin:servers for startup apps, shares for share bookkeeping. No
+# `tokens`: japps never mints tokens.
+SERVICE_SCOPES = [
+    "list:users",
+    "read:users",
+    "list:groups",
+    "read:groups",
+    "admin:servers",
+    "admin:auth_state",
+    "list:services",
+    "read:services",
+    "shares",
+]
+
+# Unfiltered on purpose: the hub intersects them with what the user holds, so
+# the user's token carries exactly the user's own permissions, including
+# grants on other users' servers that a filter such as `servers!user` would
+# cut off. Never `start:servers`: it does not exist on 5.x, and an unknown
+# scope here makes every login fail there.
+CLIENT_SCOPES = [
+    "servers",
+    "shares",
+    "read:users:name",
+    "read:groups:name",
+    "read:users:shares",
+]
+
+LOGIN_SCOPE = f"access:services!service={SERVICE_NAME}"
+SHARING_SCOPES = ["shares!user", "read:users:name", "read:groups:name"]
+
+# A managed service only inherits a handful of variables from the hub
+# (PATH, LANG, ...), so anything else the service needs is passed explicitly.
+PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT", "JHUB_APP_JWT_SECRET_KEY")
+
+# Linux refuses to exec a process with any single environment string over
+# 128 KiB (MAX_ARG_STRLEN); fail at config load instead of at service start.
+MAX_CONFIG_ENV_BYTES = 128 * 1024 - len("JAPPS_CONFIG=") - 1
+
+
+def install_jhub_apps(c, spawner_class, *, oauth_no_confirm=False):
+    """Register the japps service, its roles and named servers in config ``c``.
+
+    Safe to call more than once. Returns ``c``.
+    """
+    cfg = JAppsConfig(config=c)
+    hub = c.JupyterHub
+
+    hub.allow_named_servers = True
+    hub.spawner_class = spawner_class
+
+    if shutil.which(cfg.japps_bin) is None:
+        log.warning(
+            "japps: %r is not an executable on PATH; the hub will fail to "
+            "start the japps service (set c.JAppsConfig.japps_bin)",
+            cfg.japps_bin,
+        )
+
+    ours = [_service_spec(cfg, c, oauth_no_confirm)]
+    ours += [_additional_service_spec(s) for s in cfg.additional_services]
+    names = [s["name"] for s in ours]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "JAppsConfig.additional_services: service names must be unique "
+            f"and must not be {SERVICE_NAME!r}, got {names[1:]}"
+        )
+    # Entries with our names are ours to replace; that also makes a second
+    # call a no-op.
+    services = [s for s in _configured(hub, "services", []) or [] if s.get("name") not in names]
+    hub.services = services + ours
+
+    user_scopes = [LOGIN_SCOPE]
+    if cfg.grant_sharing_scopes:
+        user_scopes += SHARING_SCOPES
+    roles = [dict(r) for r in _configured(hub, "load_roles", []) or []]
+    _merge_role(roles, SERVICE_ROLE, SERVICE_SCOPES, services=[SERVICE_NAME])
+    # Defining `user` replaces the hub's default role: `self`, plus on 6.x
+    # any extra_user_scopes, which 6.x ignores once `user` is defined. (That
+    # setting would avoid redefining `user`, but 5.x lacks it.)
+    extra = _configured(hub, "extra_user_scopes", set()) or []
+    extra = list(extra) if isinstance(extra, list) else sorted(extra)
+    _merge_role(roles, "user", user_scopes, default_scopes=["self", *extra])
+    hub.load_roles = roles
+
+    return c
+
+
+def _service_spec(cfg, c, oauth_no_confirm):
+    host = cfg.hub_host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    environment = {"JAPPS_CONFIG": _config_json(cfg, c)}
+    for name in PASS_THROUGH_ENV:
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    return {
+        "name": SERVICE_NAME,
+        "url": f"http://{host}:{cfg.service_port}",
+        "command": [cfg.japps_bin, "serve"],
+        "environment": environment,
+        "oauth_no_confirm": bool(oauth_no_confirm),
+        "display": False,
+        "oauth_client_allowed_scopes": list(CLIENT_SCOPES),
+    }
+
+
+def _additional_service_spec(service):
+    # The same shape jhub-apps registers, so GET /services shows them as
+    # external links (no url at top level: the hub must not proxy them).
+    info = {
+        "name": service["name"],
+        "description": service["description"],
+        "url": service["url"],
+        "external": True,
+        "pinned": service["pinned"],
+        "thumbnail": service["thumbnail"],
+    }
+    return {"name": service["name"], "display": True, "info": info}
+
+
+def _config_json(cfg, c):
+    """JAPPS_CONFIG: every static trait value, plus the hub settings japps reads.
+
+    Callables cannot travel as JSON; their names are listed under
+    ``callables`` for the service to evaluate through Python.
+    """
+    data = {}
+    callables = []
+    for name in sorted(cfg.trait_names(config=True)):
+        value = getattr(cfg, name)
+        if callable(value):
+            callables.append(name)
+            continue
+        _require_json(value, f"c.JAppsConfig.{name}")
+        data[name] = value
+
+    template_vars = _configured(c.JupyterHub, "template_vars", {})
+    if template_vars is not None:
+        data["template_vars"] = _json_items(template_vars)
+
+    if "KubeSpawner" in c:
+        profile_list = _configured(c.KubeSpawner, "profile_list", [])
+        if callable(profile_list):
+            callables.append("profile_list")
+        elif profile_list is not None:
+            if _is_json(profile_list):
+                data["profile_list"] = profile_list
+            else:
+                log.warning(
+                    "japps: c.KubeSpawner.profile_list holds values that are "
+                    "not JSON; the service will read it through Python"
+                )
+                callables.append("profile_list")
+
+    data["callables"] = sorted(callables)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    if len(text.encode()) > MAX_CONFIG_ENV_BYTES:
+        raise ValueError(
+            f"japps configuration is {len(text.encode())} bytes as JSON, more than "
+            f"an environment variable can hold ({MAX_CONFIG_ENV_BYTES}); use "
+            "thumbnail URLs instead of data URLs in startup_apps and "
+            "additional_services"
+        )
+    return text
+
+
+def _configured(section, key, empty):
+    """The value of ``section.key`` if the config sets it, else None.
+
+    Reading ``c.Section.key`` directly would create an empty placeholder
+    (LazyConfigValue) in the config, and ``.append()``/``.update()`` calls
+    made on such a placeholder must be applied to the trait's empty default.
+    """
+    if key not in section:
+        return None
+    value = section[key]
+    if isinstance(value, LazyConfigValue):
+        if not value.to_dict():
+            return None
+        value = value.get_value(empty)
+    return value
+
+
+def _merge_role(roles, name, scopes, default_scopes=(), **members):
+    """Add scopes and members (e.g. services=[...]) to the named role,
+    creating it if needed, without duplicating anything."""
+    role = next((r for r in roles if r.get("name") == name), None)
+    if role is None:
+        role = {"name": name}
+        roles.append(role)
+    # The hub lays a role spec over the default role of that name, so a spec
+    # without `scopes` has the default's scopes; adding ours must keep them.
+    role["scopes"] = _union(role.get("scopes", default_scopes), scopes)
+    for key, values in members.items():
+        role[key] = _union(role.get(key, []), values)
+
+
+def _union(*lists):
+    out = []
+    for items in lists:
+        for item in items:
+            if item not in out:
+                out.append(item)
+    return out
+
+
+def _is_json(value):
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _require_json(value, where):
+    if not _is_json(value):
+        raise ValueError(f"{where} must be JSON-serialisable (str, number, bool, list, dict)")
+
+
+def _json_items(mapping):
+    # template_vars may hold values (e.g. per-user callables) meant only for
+    # the hub's own templates; the launcher needs the plain ones.
+    kept = {k: v for k, v in mapping.items() if isinstance(k, str) and _is_json(v)}
+    dropped = sorted(str(k) for k in mapping if k not in kept)
+    if dropped:
+        log.info("japps: template_vars not passed to the service (not JSON): %s", dropped)
+    return kept
