@@ -66,7 +66,10 @@ mod tests {
 
     fn app(prefix: &str) -> Router {
         let settings = Settings::from_vars(vec![
-            ("JUPYTERHUB_API_TOKEN".to_owned(), "unit-test-token".to_owned()),
+            (
+                "JUPYTERHUB_API_TOKEN".to_owned(),
+                "unit-test-token".to_owned(),
+            ),
             ("JUPYTERHUB_SERVICE_PREFIX".to_owned(), prefix.to_owned()),
         ])
         .unwrap();
@@ -78,11 +81,15 @@ mod tests {
         if let Some(id) = request_id {
             request = request.header("x-request-id", id);
         }
-        app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
+        app.oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
     }
 
     async fn collect_json(response: Response) -> serde_json::Value {
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 
@@ -116,11 +123,20 @@ mod tests {
 
     #[tokio::test]
     async fn request_ids_are_echoed_or_made() {
-        let kept = get_path(app("/services/japps/"), "/services/japps/status", Some("abc-123")).await;
+        let kept = get_path(
+            app("/services/japps/"),
+            "/services/japps/status",
+            Some("abc-123"),
+        )
+        .await;
         assert_eq!(kept.headers()["x-request-id"], "abc-123");
 
-        let replaced =
-            get_path(app("/services/japps/"), "/services/japps/status", Some("bad id\t")).await;
+        let replaced = get_path(
+            app("/services/japps/"),
+            "/services/japps/status",
+            Some("bad id\t"),
+        )
+        .await;
         let id = replaced.headers()["x-request-id"].to_str().unwrap();
         assert_eq!(id.len(), 32, "a fresh uuid replaces an unusable id: {id}");
     }

@@ -53,7 +53,9 @@ impl Settings {
 
     /// Reads the settings from the given variables (the process environment in production,
     /// a literal map in tests).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ServiceError> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ServiceError> {
         let vars: HashMap<String, String> = vars
             .into_iter()
             .filter(|(_, value)| !value.is_empty())
@@ -120,8 +122,9 @@ impl Settings {
             None => Duration::from_secs(DEFAULT_HUB_TIMEOUT_SECONDS),
         };
         let config = match get("JAPPS_CONFIG") {
-            Some(json) => JAppsConfig::from_json(json)
-                .map_err(|err| ServiceError::Config(err.to_string()))?,
+            Some(json) => {
+                JAppsConfig::from_json(json).map_err(|err| ServiceError::Config(err.to_string()))?
+            }
             None => JAppsConfig::default(),
         };
 
@@ -149,7 +152,8 @@ impl Settings {
 }
 
 fn parse_url(name: &str, value: &str) -> Result<Url, ServiceError> {
-    Url::parse(value).map_err(|err| ServiceError::Config(format!("{name} is not a URL ({err}): {value}")))
+    Url::parse(value)
+        .map_err(|err| ServiceError::Config(format!("{name} is not a URL ({err}): {value}")))
 }
 
 /// Makes a path prefix start and end with exactly one `/`.
@@ -182,7 +186,10 @@ mod tests {
             ("JUPYTERHUB_SERVICE_PREFIX", "/base/services/japps/"),
             ("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:18100"),
             ("JUPYTERHUB_CLIENT_ID", "service-japps"),
-            ("JUPYTERHUB_OAUTH_CALLBACK_URL", "/base/services/japps/oauth_callback"),
+            (
+                "JUPYTERHUB_OAUTH_CALLBACK_URL",
+                "/base/services/japps/oauth_callback",
+            ),
             (
                 "JUPYTERHUB_OAUTH_ACCESS_SCOPES",
                 r#"["access:services", "access:services!service=japps"]"#,
@@ -197,7 +204,10 @@ mod tests {
         assert_eq!(settings.bind_port, 18100);
         assert_eq!(settings.api_url.as_str(), "http://127.0.0.1:18081/hub/api");
         assert_eq!(settings.access_scopes.len(), 2);
-        assert!(settings.public_url.is_none(), "an empty variable means unset");
+        assert!(
+            settings.public_url.is_none(),
+            "an empty variable means unset"
+        );
         assert_eq!(settings.base_url, "/base/");
         assert_eq!(
             settings.config.allowed_frameworks,
@@ -208,12 +218,16 @@ mod tests {
 
     #[test]
     fn only_a_token_gives_defaults() {
-        let settings = Settings::from_vars(vars(&[("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef")])).unwrap();
+        let settings =
+            Settings::from_vars(vars(&[("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef")])).unwrap();
         assert_eq!(settings.service_name, "japps");
         assert_eq!(settings.prefix, "/services/japps/");
         assert_eq!(settings.bind_port, 10202);
         assert_eq!(settings.client_id, "service-japps");
-        assert_eq!(settings.oauth_callback_url, "/services/japps/oauth_callback");
+        assert_eq!(
+            settings.oauth_callback_url,
+            "/services/japps/oauth_callback"
+        );
         assert_eq!(settings.access_scopes, ["access:services!service=japps"]);
         assert_eq!(settings.hub_timeout, Duration::from_secs(20));
         assert_eq!(settings.config, JAppsConfig::default());
@@ -234,40 +248,60 @@ mod tests {
     #[test]
     fn bad_environment_is_explained() {
         let missing = Settings::from_vars(Vec::new()).unwrap_err();
-        assert!(missing.to_string().contains("JUPYTERHUB_API_TOKEN"), "{missing}");
+        assert!(
+            missing.to_string().contains("JUPYTERHUB_API_TOKEN"),
+            "{missing}"
+        );
 
         let bad_url = Settings::from_vars(vars(&[
             ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
             ("JUPYTERHUB_API_URL", "not a url"),
         ]))
         .unwrap_err();
-        assert!(bad_url.to_string().contains("JUPYTERHUB_API_URL"), "{bad_url}");
+        assert!(
+            bad_url.to_string().contains("JUPYTERHUB_API_URL"),
+            "{bad_url}"
+        );
 
         let bad_scopes = Settings::from_vars(vars(&[
             ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
             ("JUPYTERHUB_OAUTH_ACCESS_SCOPES", "access:services"),
         ]))
         .unwrap_err();
-        assert!(bad_scopes.to_string().contains("JUPYTERHUB_OAUTH_ACCESS_SCOPES"));
+        assert!(
+            bad_scopes
+                .to_string()
+                .contains("JUPYTERHUB_OAUTH_ACCESS_SCOPES")
+        );
 
         let bad_config = Settings::from_vars(vars(&[
             ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
             ("JAPPS_CONFIG", "{"),
         ]))
         .unwrap_err();
-        assert!(bad_config.to_string().contains("JAPPS_CONFIG"), "{bad_config}");
+        assert!(
+            bad_config.to_string().contains("JAPPS_CONFIG"),
+            "{bad_config}"
+        );
 
         let bad_timeout = Settings::from_vars(vars(&[
             ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
             ("JAPPS_HUB_TIMEOUT_SECONDS", "-1"),
         ]))
         .unwrap_err();
-        assert!(bad_timeout.to_string().contains("JAPPS_HUB_TIMEOUT_SECONDS"));
+        assert!(
+            bad_timeout
+                .to_string()
+                .contains("JAPPS_HUB_TIMEOUT_SECONDS")
+        );
     }
 
     #[test]
     fn prefixes_are_normalized() {
-        assert_eq!(normalize_prefix("services/japps".into()), "/services/japps/");
+        assert_eq!(
+            normalize_prefix("services/japps".into()),
+            "/services/japps/"
+        );
         assert_eq!(normalize_prefix("/".into()), "/");
         assert_eq!(normalize_prefix("//a//".into()), "/a/");
     }

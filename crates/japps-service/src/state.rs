@@ -21,7 +21,8 @@ struct Inner {
 impl AppState {
     /// Builds the state, including the process's one pooled hub client.
     pub fn new(settings: Settings) -> Result<Self, ServiceError> {
-        let mut hub_config = HubClientConfig::new(settings.api_url.clone(), settings.api_token.clone());
+        let mut hub_config =
+            HubClientConfig::new(settings.api_url.clone(), settings.api_token.clone());
         hub_config.timeout = settings.hub_timeout;
         let hub = HubClient::new(hub_config)?;
         Ok(Self {

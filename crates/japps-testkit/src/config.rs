@@ -94,7 +94,10 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
     ));
     line(format!(
         "c.JupyterHub.db_url = {}",
-        py(format!("sqlite:///{}", dir.join("jupyterhub.sqlite").display()))
+        py(format!(
+            "sqlite:///{}",
+            dir.join("jupyterhub.sqlite").display()
+        ))
     ));
     line(format!(
         "c.JupyterHub.cookie_secret_file = {}",
@@ -128,12 +131,19 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
     line(format!("c.JAppsConfig.service_port = {}", ports.service));
     line(format!(
         "install_jhub_apps(c, SimpleLocalProcessSpawner, oauth_no_confirm={})",
-        if options.oauth_no_confirm { "True" } else { "False" }
+        if options.oauth_no_confirm {
+            "True"
+        } else {
+            "False"
+        }
     ));
     // A fixed japps token lets tests call the hub with exactly the service's permissions.
     line("for _service in c.JupyterHub.services:".into());
     line("    if _service['name'] == 'japps':".into());
-    line(format!("        _service['api_token'] = {}", py(japps_token)));
+    line(format!(
+        "        _service['api_token'] = {}",
+        py(japps_token)
+    ));
     line(format!(
         "c.JupyterHub.services.append({{'name': 'test-admin', 'api_token': {}}})",
         py(admin_token)

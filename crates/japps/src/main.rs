@@ -1,6 +1,7 @@
 //! The `japps` binary: parses the command line, sets up logging, and hands over to the
 //! library crates. Nothing else lives here.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -43,7 +44,9 @@ fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in log files or collectors.
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("JAPPS_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {

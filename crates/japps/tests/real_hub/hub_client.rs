@@ -48,7 +48,10 @@ async fn create_stopped_server(
         user_options: Some(user_options),
     };
     let outcome = caller.start_server(user, server, &start).await.unwrap();
-    assert!(matches!(outcome, SpawnOutcome::Started | SpawnOutcome::Pending));
+    assert!(matches!(
+        outcome,
+        SpawnOutcome::Started | SpawnOutcome::Pending
+    ));
     for _ in 0..100 {
         let model = caller.user(user, true).await.unwrap();
         if model.servers.get(server).is_some_and(|s| s.ready) {
@@ -57,7 +60,10 @@ async fn create_stopped_server(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let stopped = caller.stop_server(user, server, false).await.unwrap();
-    assert!(matches!(stopped, StopOutcome::Stopped | StopOutcome::Pending));
+    assert!(matches!(
+        stopped,
+        StopOutcome::Stopped | StopOutcome::Pending
+    ));
     for _ in 0..100 {
         let model = caller.user(user, true).await.unwrap();
         if model.servers.get(server).is_some_and(|s| s.stopped) {
@@ -196,6 +202,16 @@ async fn shared_servers_and_services_parse(release: HubRelease) {
     );
 
     // Revoking all shares empties bob's list again.
-    as_alice.revoke_all_shares("alice", "shared-app").await.unwrap();
-    assert!(client.as_service().shared_with("bob").await.unwrap().is_empty());
+    as_alice
+        .revoke_all_shares("alice", "shared-app")
+        .await
+        .unwrap();
+    assert!(
+        client
+            .as_service()
+            .shared_with("bob")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

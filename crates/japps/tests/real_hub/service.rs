@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use crate::start_hub;
 
-real_hub_tests!(status_through_the_hub_proxy, plugin_configuration_reaches_the_service);
+real_hub_tests!(
+    status_through_the_hub_proxy,
+    plugin_configuration_reaches_the_service
+);
 
 async fn status_through_the_hub_proxy(release: HubRelease) {
     let hub = start_hub(release, "").await;
@@ -13,13 +16,20 @@ async fn status_through_the_hub_proxy(release: HubRelease) {
     for path in ["", "status"] {
         let response = client.get(hub.service_url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET /services/japps/{path}");
-        let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(!id.is_empty());
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["status"], "ok");
         assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     }
-    let missing = client.get(hub.service_url("no-such-page")).send().await.unwrap();
+    let missing = client
+        .get(hub.service_url("no-such-page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let body: Value = missing.json().await.unwrap();
     assert!(body["detail"].is_string());
@@ -43,7 +53,10 @@ async fn plugin_configuration_reaches_the_service(release: HubRelease) {
     let services = hub.japps_client().as_service().services().await.unwrap();
     let japps = &services["japps"];
     assert_eq!(japps.prefix.as_deref(), Some("/services/japps/"));
-    assert!(!japps.display, "the japps service is not listed on the hub home page");
+    assert!(
+        !japps.display,
+        "the japps service is not listed on the hub home page"
+    );
 }
 
 async fn wait_for_log(hub: &japps_testkit::TestHub, needle: &str) {
