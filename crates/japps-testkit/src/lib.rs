@@ -75,6 +75,7 @@ pub struct TestHub {
     release: HubRelease,
     public_url: Url,
     api_url: Url,
+    service_port: u16,
     admin_token: String,
     japps_token: String,
     process: HubProcess,
@@ -121,6 +122,7 @@ impl TestHub {
             release,
             public_url,
             api_url,
+            service_port: ports.service,
             admin_token,
             japps_token,
             process,
@@ -172,6 +174,11 @@ impl TestHub {
     /// A URL below the japps service prefix, through the hub's proxy.
     pub fn service_url(&self, path: &str) -> String {
         self.url(&format!("services/japps/{path}"))
+    }
+
+    /// The japps service's own address, bypassing the proxy.
+    pub fn service_direct_url(&self) -> String {
+        format!("http://127.0.0.1:{}/services/japps/", self.service_port)
     }
 
     /// The hub's REST API, through the proxy.
@@ -288,7 +295,16 @@ impl Ports {
     }
 }
 
-fn random_token() -> String {
+/// A loopback port that was free a moment ago, for a process a test starts itself.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// A random token, as the hub makes them (32 hex digits).
+pub fn random_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
