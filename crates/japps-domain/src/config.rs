@@ -53,6 +53,9 @@ pub struct JAppsConfig {
     pub service_port: u16,
     /// japps only: whether the plugin grants users the scopes sharing needs.
     pub grant_sharing_scopes: bool,
+    /// japps only: seconds a token → user lookup is cached (JupyterHub's
+    /// `HubAuth.cache_max_age`); 0 disables the cache.
+    pub identity_cache_max_age: u64,
     /// Names of settings that are Python callables in the hub configuration.
     pub callables: Vec<String>,
     /// `c.JupyterHub.template_vars`: the theme of the launcher pages.
@@ -81,6 +84,7 @@ impl Default for JAppsConfig {
             japps_bin: "japps".into(),
             service_port: 10202,
             grant_sharing_scopes: true,
+            identity_cache_max_age: 300,
             callables: Vec::new(),
             template_vars: Map::new(),
             profile_list: Vec::new(),

@@ -4,6 +4,7 @@
 //! and shared by the service (`japps serve`) and the launcher (`japps launch`).
 
 pub mod config;
+pub mod scopes;
 
 pub use config::{
     AdditionalService, AppsAuthType, Banner, Banners, ConfigError, JAppsConfig, StartupApp,

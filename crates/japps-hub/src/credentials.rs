@@ -30,6 +30,18 @@ impl UserToken {
     pub fn new(token: String) -> Self {
         Self(SecretString::from(token))
     }
+
+    /// A SHA-256 digest of the token, for cache keys and log-safe comparisons.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.0.expose_secret().as_bytes()).into()
+    }
+
+    /// The token itself, for the one place that must store it: the encrypted session
+    /// cookie. Anything else passes the `UserToken` around instead.
+    pub fn expose_for_encrypted_storage(&self) -> &str {
+        self.0.expose_secret()
+    }
 }
 
 /// Lets a token that arrived as a secret (e.g. from the OAuth exchange) stay

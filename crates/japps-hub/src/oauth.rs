@@ -48,17 +48,20 @@ impl HubClient {
         }
 
         let endpoint = Endpoint::OAuthToken;
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", "authorization_code")
-            .append_pair("client_id", code.client_id)
-            .append_pair("client_secret", self.service_secret().expose_secret())
-            .append_pair("code", code.code)
-            .append_pair("redirect_uri", code.redirect_uri);
-        if let Some(verifier) = code.code_verifier {
-            form.append_pair("code_verifier", verifier);
-        }
-        let request =
-            HubRequest::new(endpoint, self.url(endpoint, &[])?).body(Body::Form(form.finish()));
+        // Built in a block: the serializer is not `Send` and must not live across an await.
+        let form = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "authorization_code")
+                .append_pair("client_id", code.client_id)
+                .append_pair("client_secret", self.service_secret().expose_secret())
+                .append_pair("code", code.code)
+                .append_pair("redirect_uri", code.redirect_uri);
+            if let Some(verifier) = code.code_verifier {
+                form.append_pair("code_verifier", verifier);
+            }
+            form.finish()
+        };
+        let request = HubRequest::new(endpoint, self.url(endpoint, &[])?).body(Body::Form(form));
         let reply: Reply = decode_json(endpoint, &self.send(request).await?.body)?;
         Ok(OAuthToken {
             access_token: UserToken::from(SecretString::from(reply.access_token)),

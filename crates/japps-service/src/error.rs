@@ -1,7 +1,10 @@
 //! The service's one error type, and the one place where errors become HTTP responses.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use japps_hub::HubError;
 use serde_json::json;
@@ -12,16 +15,37 @@ pub enum ServiceError {
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error(transparent)]
-    Hub(#[from] HubError),
+    Hub(Arc<HubError>),
+    #[error("{0}")]
+    BadRequest(String),
+    /// No or invalid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// A browser without a session: sent to log in rather than shown a 401.
+    #[error("login required")]
+    LoginRequired { location: String },
+}
+
+impl From<HubError> for ServiceError {
+    fn from(err: HubError) -> Self {
+        Self::Hub(Arc::new(err))
+    }
 }
 
 impl ServiceError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::LoginRequired { .. } => StatusCode::FOUND,
             Self::Hub(err) => hub_status(err),
         }
     }
@@ -42,6 +66,9 @@ fn hub_status(err: &HubError) -> StatusCode {
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if let Self::LoginRequired { location } = &self {
+            return (status, [(LOCATION, location.as_str())]).into_response();
+        }
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }

@@ -1,6 +1,8 @@
 //! `japps serve`: the service JupyterHub runs (or that runs beside it as an external
 //! service). HTTP handlers stay thin; the hub is only reached through `japps-hub`.
 
+mod application;
+mod auth;
 pub mod error;
 mod request_id;
 mod router;

@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ServiceError;
 use crate::request_id;
-use crate::routes::status;
+use crate::routes::{login, metrics, status, user};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -19,7 +19,12 @@ pub fn router(state: AppState) -> Router {
 
     let mut router = Router::new()
         .route(&at(""), get(status::get))
-        .route(&at("status"), get(status::get));
+        .route(&at("status"), get(status::get))
+        .route(&at("jhub-login"), get(login::start))
+        .route(&at("oauth_callback"), get(login::callback))
+        .route(&at("logout"), get(login::logout_page).post(login::logout))
+        .route(&at("user"), get(user::get))
+        .route(&at("metrics"), get(metrics::get));
     if prefix != "/" {
         // The hub links to `/services/japps`; send such visitors to the real root.
         let root = prefix.clone();

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use japps_domain::JAppsConfig;
 use japps_hub::ServiceToken;
+use secrecy::SecretString;
 use url::Url;
 
 use crate::error::ServiceError;
@@ -39,6 +40,12 @@ pub struct Settings {
     pub base_url: String,
     /// Timeout of every hub call.
     pub hub_timeout: Duration,
+    /// `JHUB_APP_JWT_SECRET_KEY`: encrypts the session cookie and verifies jhub-apps'
+    /// cookies. Without it sessions last only as long as the process.
+    pub session_secret: Option<SecretString>,
+    /// `JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED`: cookies become `__Host-` cookies
+    /// (`Path=/`, `Secure`), as the hub's own are.
+    pub cookie_host_prefix: bool,
     pub config: JAppsConfig,
 }
 
@@ -128,7 +135,12 @@ impl Settings {
             None => JAppsConfig::default(),
         };
 
+        let session_secret =
+            get("JHUB_APP_JWT_SECRET_KEY").map(|secret| SecretString::from(secret.to_owned()));
+
         Ok(Self {
+            session_secret,
+            cookie_host_prefix: get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED") == Some("1"),
             client_id: get("JUPYTERHUB_CLIENT_ID")
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("service-{service_name}")),
@@ -197,6 +209,10 @@ mod tests {
             ("JUPYTERHUB_PUBLIC_URL", ""),
             ("JUPYTERHUB_BASE_URL", "/base/"),
             ("JAPPS_CONFIG", r#"{"allowed_frameworks": ["panel"]}"#),
+            (
+                "JHUB_APP_JWT_SECRET_KEY",
+                "session-secret-value-0123456789abcdef",
+            ),
         ]))
         .unwrap();
         assert_eq!(settings.prefix, "/base/services/japps/");
@@ -214,6 +230,9 @@ mod tests {
             Some(vec!["panel".to_owned()])
         );
         assert!(!format!("{settings:?}").contains("secret-token-value"));
+        assert!(!settings.cookie_host_prefix);
+        assert!(settings.session_secret.is_some());
+        assert!(!format!("{settings:?}").contains("session-secret-value"));
     }
 
     #[test]

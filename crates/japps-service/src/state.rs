@@ -1,9 +1,12 @@
 //! State shared by every request handler.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use japps_hub::{HubClient, HubClientConfig};
 
+use crate::application::identity::Identities;
+use crate::auth::session::Sessions;
 use crate::error::ServiceError;
 use crate::settings::Settings;
 
@@ -16,6 +19,8 @@ pub struct AppState {
 struct Inner {
     settings: Settings,
     hub: HubClient,
+    identities: Identities,
+    sessions: Sessions,
 }
 
 impl AppState {
@@ -25,8 +30,16 @@ impl AppState {
             HubClientConfig::new(settings.api_url.clone(), settings.api_token.clone());
         hub_config.timeout = settings.hub_timeout;
         let hub = HubClient::new(hub_config)?;
+        let identities =
+            Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
+        let sessions = Sessions::new(&settings);
         Ok(Self {
-            inner: Arc::new(Inner { settings, hub }),
+            inner: Arc::new(Inner {
+                settings,
+                hub,
+                identities,
+                sessions,
+            }),
         })
     }
 
@@ -36,5 +49,13 @@ impl AppState {
 
     pub fn hub(&self) -> &HubClient {
         &self.inner.hub
+    }
+
+    pub(crate) fn identities(&self) -> &Identities {
+        &self.inner.identities
+    }
+
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 }

@@ -1,4 +1,7 @@
 //! HTTP handlers, one module per resource. They parse the request, call the application
 //! layer, and shape the answer; nothing else.
 
+pub(crate) mod login;
+pub(crate) mod metrics;
 pub(crate) mod status;
+pub(crate) mod user;

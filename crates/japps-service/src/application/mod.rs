@@ -1,0 +1,5 @@
+//! The application layer: what japps does for a user, independent of how it is asked (JSON
+//! API today, server-rendered pages later). It owns every hub call a request makes, and with
+//! them the per-request hub-call budget.
+
+pub(crate) mod identity;

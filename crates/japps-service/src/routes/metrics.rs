@@ -1,0 +1,56 @@
+//! `GET {prefix}metrics`: Prometheus text. Like the hub's own `/hub/metrics`, it needs a
+//! token with the `read:metrics` scope.
+
+use std::fmt::Write as _;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::Caller;
+use crate::error::ServiceError;
+use crate::state::AppState;
+
+const SCOPE: &str = "read:metrics";
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ServiceError> {
+    if !japps_domain::scopes::grants_any(&caller.user.scopes, &[SCOPE]) {
+        return Err(ServiceError::Forbidden(format!(
+            "metrics need the {SCOPE} scope"
+        )));
+    }
+    let calls = state.hub().recorder().snapshot();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# HELP japps_hub_calls_total Calls japps made to the JupyterHub API, by endpoint."
+    );
+    let _ = writeln!(text, "# TYPE japps_hub_calls_total counter");
+    for pattern in japps_hub::CallRecorder::patterns() {
+        let _ = writeln!(
+            text,
+            "japps_hub_calls_total{{call=\"{pattern}\"}} {}",
+            calls.count(pattern)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP japps_identity_cache_total Identity lookups, by whether the cache answered."
+    );
+    let _ = writeln!(text, "# TYPE japps_identity_cache_total counter");
+    let identities = state.identities();
+    let _ = writeln!(
+        text,
+        "japps_identity_cache_total{{result=\"hit\"}} {}",
+        identities.hits()
+    );
+    let _ = writeln!(
+        text,
+        "japps_identity_cache_total{{result=\"miss\"}} {}",
+        identities.misses()
+    );
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
