@@ -202,6 +202,20 @@ class JAppsConfig(LoggingConfigurable):
         "through your own roles instead.",
     ).tag(config=True)
 
+    identity_cache_max_age = Int(
+        300,
+        min=0,
+        help="Seconds the service caches a token -> user lookup, like "
+        "JupyterHub's HubAuth.cache_max_age. 0 disables the cache.",
+    ).tag(config=True)
+
+    cookie_secret_file = Unicode(
+        "japps_cookie_secret",
+        help="File holding the key that encrypts the service's session cookie, "
+        "created (mode 0600) if missing; relative to the hub's working "
+        "directory. Not used when JHUB_APP_JWT_SECRET_KEY is set.",
+    ).tag(config=True)
+
     @default("banners")
     def _default_banners(self):
         return _banners(None)
@@ -257,4 +271,10 @@ class JAppsConfig(LoggingConfigurable):
     def _validate_japps_bin(self, proposal):
         if not proposal["value"]:
             raise TraitError("JAppsConfig.japps_bin must not be empty")
+        return proposal["value"]
+
+    @validate("cookie_secret_file")
+    def _validate_cookie_secret_file(self, proposal):
+        if not proposal["value"]:
+            raise TraitError("JAppsConfig.cookie_secret_file must not be empty")
         return proposal["value"]

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import secrets
 import shutil
 
 from traitlets.config import LazyConfigValue
@@ -48,7 +49,12 @@ SHARING_SCOPES = ["shares!user", "read:users:name", "read:groups:name"]
 
 # A managed service only inherits a handful of variables from the hub
 # (PATH, LANG, ...), so anything else the service needs is passed explicitly.
-PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT", "JHUB_APP_JWT_SECRET_KEY")
+PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT")
+
+# The key of the service's session cookie. The jhub-apps name, so that an
+# upgraded deployment keeps its key (and jhub-apps' cookies stay valid).
+SESSION_KEY_ENV = "JHUB_APP_JWT_SECRET_KEY"
+SESSION_KEY_MIN_CHARS = 32
 
 # Linux refuses to exec a process with any single environment string over
 # 128 KiB (MAX_ARG_STRLEN); fail at config load instead of at service start.
@@ -110,6 +116,7 @@ def _service_spec(cfg, c, oauth_no_confirm):
     for name in PASS_THROUGH_ENV:
         if name in os.environ:
             environment[name] = os.environ[name]
+    environment[SESSION_KEY_ENV] = _session_key(cfg)
     return {
         "name": SERVICE_NAME,
         "url": f"http://{host}:{cfg.service_port}",
@@ -119,6 +126,63 @@ def _service_spec(cfg, c, oauth_no_confirm):
         "display": False,
         "oauth_client_allowed_scopes": list(CLIENT_SCOPES),
     }
+
+
+def _session_key(cfg):
+    """The session key: JHUB_APP_JWT_SECRET_KEY from the hub's environment,
+    else the content of cookie_secret_file, created on first use.
+
+    Never logged, and never part of an error message.
+    """
+    # Empty counts as unset, as in the service.
+    key = os.environ.get(SESSION_KEY_ENV)
+    if key:
+        return key
+    path = os.path.abspath(cfg.cookie_secret_file)
+    try:
+        # Created 0600 from the start: no moment where others could read it.
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return _read_session_key(path)
+    except OSError as err:
+        raise ValueError(
+            f"JAppsConfig.cookie_secret_file: cannot create {path}: {err.strerror}"
+        ) from None
+    key = secrets.token_hex(32)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+    except BaseException:
+        # An empty or partial file would be refused at the next start.
+        os.unlink(path)
+        raise
+    log.info("japps: created the session key file %s", path)
+    return key
+
+
+def _read_session_key(path):
+    where = f"JAppsConfig.cookie_secret_file {path}"
+    try:
+        with open(path, encoding="utf-8") as f:
+            # Checked on the open file, before reading a byte of it.
+            if os.fstat(f.fileno()).st_mode & 0o077:
+                raise ValueError(
+                    f"{where} can be accessed by group or others; "
+                    f"run 'chmod 600 {path}'"
+                )
+            key = f.read().strip()
+    except (OSError, UnicodeDecodeError) as err:
+        # Not the error itself: a decode error quotes the content.
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise ValueError(f"{where} cannot be read: {reason}") from None
+    if not key:
+        raise ValueError(f"{where} is empty; delete it to have a new key created")
+    if len(key) < SESSION_KEY_MIN_CHARS:
+        raise ValueError(
+            f"{where} holds fewer than {SESSION_KEY_MIN_CHARS} characters; "
+            "use a longer key, or delete the file to have one created"
+        )
+    return key
 
 
 def _additional_service_spec(service):

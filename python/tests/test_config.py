@@ -24,7 +24,13 @@ JHUB_APPS_DEFAULTS = {
     "additional_services": [],
     "banners": {"top": {"text": ""}, "bottom": {"text": ""}},
 }
-JAPPS_DEFAULTS = {"japps_bin": "japps", "service_port": 10202, "grant_sharing_scopes": True}
+JAPPS_DEFAULTS = {
+    "japps_bin": "japps",
+    "service_port": 10202,
+    "grant_sharing_scopes": True,
+    "identity_cache_max_age": 300,
+    "cookie_secret_file": "japps_cookie_secret",
+}
 
 
 def test_defaults_of_every_trait(c):
@@ -217,12 +223,19 @@ def test_banners_reject_bad_text(c):
         ("hub_host", "http://hub"),
         ("hub_host", ""),
         ("japps_bin", ""),
+        ("identity_cache_max_age", -1),
+        ("cookie_secret_file", ""),
     ],
 )
 def test_bad_values_are_refused(c, name, value):
     c.JAppsConfig[name] = value
     with pytest.raises(TraitError):
         JAppsConfig(config=c)
+
+
+def test_identity_cache_can_be_disabled(c):
+    c.JAppsConfig.identity_cache_max_age = 0
+    assert JAppsConfig(config=c).identity_cache_max_age == 0
 
 
 def test_lazy_append_on_config_works(c):

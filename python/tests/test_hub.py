@@ -152,3 +152,6 @@ def test_hub_starts_the_service_with_its_environment(c, tmp_path, monkeypatch):
     assert env["RUST_LOG"] == "japps=debug"
     assert json.loads(env["JAPPS_CONFIG"])["japps_bin"] == str(fake)
     assert env["JUPYTERHUB_SERVICE_PREFIX"] == "/services/japps/"
+    # the session key, created in the hub's working directory (tmp_path)
+    key = (tmp_path / "japps_cookie_secret").read_text().strip()
+    assert env["JHUB_APP_JWT_SECRET_KEY"] == key

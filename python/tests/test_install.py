@@ -1,5 +1,9 @@
 import json
 import logging
+import os
+import re
+import stat
+import traceback
 
 import pytest
 from jupyterhub.spawner import SimpleLocalProcessSpawner
@@ -38,7 +42,7 @@ def test_returns_c_and_sets_hub_options(c):
 def test_service_spec(c):
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     service = japps_service(c)
-    assert list(service["environment"]) == ["JAPPS_CONFIG"]
+    assert list(service["environment"]) == ["JAPPS_CONFIG", "JHUB_APP_JWT_SECRET_KEY"]
     assert {k: v for k, v in service.items() if k != "environment"} == {
         "name": "japps",
         "url": "http://127.0.0.1:10202",
@@ -124,6 +128,7 @@ def test_japps_config_round_trips(c):
         {"username": "u", "servername": "s", "user_options": {"display_name": "S"}}
     ]
     c.JAppsConfig.banners = {"top": {"text": "hello", "background": "red"}}
+    c.JAppsConfig.identity_cache_max_age = 60
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     text = japps_service(c)["environment"]["JAPPS_CONFIG"]
     data = json.loads(text)
@@ -140,8 +145,10 @@ def test_japps_config_round_trips(c):
         "blocked_frameworks": None,
         "callables": [],
         "conda_envs": ["base", "gpu"],
+        "cookie_secret_file": "japps_cookie_secret",
         "grant_sharing_scopes": True,
         "hub_host": "127.0.0.1",
+        "identity_cache_max_age": 60,
         "japps_bin": "japps",
         "jhub_app_proxy_version": "v0.2.2",
         "jupyterhub_config_path": "jupyterhub_config.py",
@@ -251,27 +258,167 @@ def test_profile_list_with_objects_is_left_to_python(c):
 def test_env_passed_through_when_set(c, monkeypatch):
     monkeypatch.setenv("RUST_LOG", "japps=debug")
     monkeypatch.setenv("JAPPS_LOG_FORMAT", "json")
-    monkeypatch.setenv("JHUB_APP_JWT_SECRET_KEY", "s3cret-value")
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     env = japps_service(c)["environment"]
     assert env["RUST_LOG"] == "japps=debug"
     assert env["JAPPS_LOG_FORMAT"] == "json"
-    assert env["JHUB_APP_JWT_SECRET_KEY"] == "s3cret-value"
 
 
 def test_env_not_invented_when_unset(c, monkeypatch):
     monkeypatch.setenv("RUST_LOG", "info")
     install_jhub_apps(c, SimpleLocalProcessSpawner)
-    assert sorted(japps_service(c)["environment"]) == ["JAPPS_CONFIG", "RUST_LOG"]
+    assert sorted(japps_service(c)["environment"]) == [
+        "JAPPS_CONFIG",
+        "JHUB_APP_JWT_SECRET_KEY",
+        "RUST_LOG",
+    ]
 
 
-def test_secret_is_never_logged(c, monkeypatch, caplog):
-    monkeypatch.setenv("JHUB_APP_JWT_SECRET_KEY", "s3cret-value")
+# --- session key --------------------------------------------------------------
+
+SECRET = "s3cret-value-" + "x" * 40
+
+
+def session_key(c):
+    return japps_service(c)["environment"]["JHUB_APP_JWT_SECRET_KEY"]
+
+
+def write_key_file(path, text, mode=0o600):
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def test_key_file_created_when_missing(c, work_dir):
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    path = work_dir / "japps_cookie_secret"
+    key = session_key(c)
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+    assert path.read_text().strip() == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_key_file_reused(c, work_dir):
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    first = session_key(c)
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert session_key(c) == first
+    # a new config, as after a hub restart
+    other = type(c)()
+    install_jhub_apps(other, SimpleLocalProcessSpawner)
+    assert session_key(other) == first
+
+
+def test_existing_key_file_is_read_stripped(c, work_dir):
+    write_key_file(work_dir / "japps_cookie_secret", f"  {SECRET}\n\n")
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert session_key(c) == SECRET
+
+
+def test_env_key_wins_over_the_file(c, work_dir, monkeypatch):
+    monkeypatch.setenv("JHUB_APP_JWT_SECRET_KEY", SECRET)
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert session_key(c) == SECRET
+    assert not (work_dir / "japps_cookie_secret").exists()
+
+    write_key_file(work_dir / "japps_cookie_secret", "f" * 64)
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert session_key(c) == SECRET
+
+
+def test_empty_env_key_counts_as_unset(c, work_dir, monkeypatch):
+    # as in the service, which treats an empty variable as unset
+    monkeypatch.setenv("JHUB_APP_JWT_SECRET_KEY", "")
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert session_key(c) == (work_dir / "japps_cookie_secret").read_text().strip()
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o620])
+def test_key_file_open_to_others_is_refused(c, work_dir, mode):
+    path = work_dir / "japps_cookie_secret"
+    write_key_file(path, SECRET, mode)
+    with pytest.raises(ValueError, match="group or others") as err:
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert str(path) in str(err.value)
+    assert SECRET not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "empty"), (" \n", "empty"), ("a" * 31, "fewer than 32"), (b"\xff" * 40, "UTF-8")],
+)
+def test_bad_key_file_is_refused(c, work_dir, text, message):
+    path = work_dir / "japps_cookie_secret"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+        path.chmod(0o600)
+    else:
+        write_key_file(path, text)
+    with pytest.raises(ValueError, match=message) as err:
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert str(path) in str(err.value)
+    # neither the content nor a chained error quoting it
+    shown = "".join(traceback.format_exception(err.value))
+    assert "aaaa" not in shown
+    assert "xff" not in shown
+
+
+def test_key_file_of_32_chars_is_enough(c, work_dir):
+    write_key_file(work_dir / "japps_cookie_secret", "k" * 32)
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert session_key(c) == "k" * 32
+
+
+def test_relative_key_file_is_relative_to_cwd(c, tmp_path, monkeypatch):
+    hub_dir = tmp_path / "hub"
+    (hub_dir / "state").mkdir(parents=True)
+    monkeypatch.chdir(hub_dir)
+    c.JAppsConfig.cookie_secret_file = "state/key"
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert (hub_dir / "state" / "key").read_text().strip() == session_key(c)
+    # the setting travels as given
+    assert japps_config(c)["cookie_secret_file"] == "state/key"
+
+
+def test_absolute_key_file(c, tmp_path):
+    path = tmp_path / "elsewhere" / "key"
+    path.parent.mkdir()
+    c.JAppsConfig.cookie_secret_file = str(path)
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert path.read_text().strip() == session_key(c)
+
+
+def test_key_file_in_missing_directory_is_a_clear_error(c, work_dir):
+    c.JAppsConfig.cookie_secret_file = "no/such/dir/key"
+    with pytest.raises(ValueError, match="cannot create .*no/such/dir/key"):
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+
+
+def test_key_file_not_created_group_readable_under_a_loose_umask(c, work_dir):
+    old = os.umask(0)
+    try:
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((work_dir / "japps_cookie_secret").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("source", ["env", "new file", "existing file"])
+def test_secret_is_never_logged(c, work_dir, monkeypatch, caplog, source):
+    if source == "env":
+        monkeypatch.setenv("JHUB_APP_JWT_SECRET_KEY", SECRET)
+    elif source == "existing file":
+        write_key_file(work_dir / "japps_cookie_secret", SECRET)
     monkeypatch.setenv("PATH", "")  # japps_bin not found: a warning is logged
     with caplog.at_level(logging.DEBUG):
         install_jhub_apps(c, SimpleLocalProcessSpawner)
     assert "not an executable" in caplog.text
-    assert "s3cret-value" not in caplog.text
+    key = session_key(c)
+    if source == "new file":
+        assert "created the session key file" in caplog.text
+    else:
+        assert key == SECRET
+    assert key not in caplog.text
+    assert key not in japps_service(c)["environment"]["JAPPS_CONFIG"]
 
 
 # --- roles --------------------------------------------------------------------
