@@ -12,8 +12,13 @@ pub struct HubOptions {
     pub japps_bin: PathBuf,
     /// Passed to `install_jhub_apps(..., oauth_no_confirm=)`.
     pub oauth_no_confirm: bool,
-    /// Python appended to the generated config (after `install_jhub_apps`), for settings a
-    /// test needs, e.g. `c.JAppsConfig.allowed_frameworks = ["panel"]`.
+    /// Python placed before `install_jhub_apps`, for `c.JAppsConfig.*` settings: the plugin
+    /// reads them when it is installed (as in an operator's `jupyterhub_config.py`), so
+    /// setting them later has no effect on the service.
+    pub japps_config: String,
+    /// Python appended to the generated config (after `install_jhub_apps`), for hub settings
+    /// a test needs, e.g. an extra service. `c.JAppsConfig.*` belongs in
+    /// [`HubOptions::japps_config`].
     pub extra_config: String,
     /// Extra environment for the hub process (the plugin forwards `RUST_LOG` and friends to
     /// the service).
@@ -25,6 +30,7 @@ impl HubOptions {
         Self {
             japps_bin: japps_bin.into(),
             oauth_no_confirm: true,
+            japps_config: String::new(),
             extra_config: String::new(),
             env: Vec::new(),
         }
@@ -32,6 +38,12 @@ impl HubOptions {
 
     pub fn oauth_no_confirm(mut self, value: bool) -> Self {
         self.oauth_no_confirm = value;
+        self
+    }
+
+    pub fn japps_config(mut self, python: &str) -> Self {
+        self.japps_config.push_str(python);
+        self.japps_config.push('\n');
         self
     }
 
@@ -129,6 +141,7 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
         py_path(&options.japps_bin)
     ));
     line(format!("c.JAppsConfig.service_port = {}", ports.service));
+    line(options.japps_config.clone());
     line(format!(
         "install_jhub_apps(c, SimpleLocalProcessSpawner, oauth_no_confirm={})",
         if options.oauth_no_confirm {
@@ -151,7 +164,8 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
     line(
         "c.JupyterHub.load_roles.append({'name': 'test-admin', 'services': ['test-admin'], \
          'scopes': ['admin:users', 'admin:groups', 'admin:servers', 'shares', 'tokens', \
-         'list:services', 'read:services', 'read:hub']})"
+         'list:services', 'read:services', 'read:hub', 'read:metrics', \
+         'access:services!service=japps']})"
             .into(),
     );
     let mut text = out;

@@ -13,6 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod browser;
 mod config;
 mod process;
 
@@ -23,6 +24,10 @@ use std::time::{Duration, Instant};
 use japps_hub::{HubClient, HubClientConfig, ServiceToken};
 use url::Url;
 
+pub use browser::{
+    Browser, Cookie, HUB_LOGIN_COOKIE, SameSite, Visit, is_removal, parse_set_cookie,
+    response_set_cookies,
+};
 pub use config::HubOptions;
 use process::HubProcess;
 
@@ -166,6 +171,16 @@ impl TestHub {
         self.release
     }
 
+    /// The hub's public (proxy) address, `http://127.0.0.1:<port>/`.
+    pub fn public_url(&self) -> &Url {
+        &self.public_url
+    }
+
+    /// The origin browsers see the hub (and japps) at: `http://127.0.0.1:<port>`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
     /// A URL on the hub's public (proxy) address, e.g. `url("hub/login")`.
     pub fn url(&self, path: &str) -> String {
         self.public_url.join(path).unwrap().to_string()
@@ -206,6 +221,12 @@ impl TestHub {
         .expect("hub client")
     }
 
+    /// The test-admin service's token (admin on users, groups, servers and tokens; reads
+    /// metrics; may use the japps service).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
     /// The japps service token (so a test can check it never leaks).
     pub fn japps_token(&self) -> &str {
         &self.japps_token
@@ -234,16 +255,46 @@ impl TestHub {
     /// Issues an API token for a user, holding all of the user's permissions. Tests use it
     /// to act as that user; japps itself never mints tokens.
     pub async fn user_token(&self, user: &str) -> String {
+        self.issue_token(user, None).await.token
+    }
+
+    /// Issues an API token for a user limited to `scopes` (each must be held by the user).
+    pub async fn user_token_with_scopes(&self, user: &str, scopes: &[&str]) -> String {
+        self.issue_token(user, Some(scopes)).await.token
+    }
+
+    /// Issues an API token for a user (all of the user's permissions when `scopes` is
+    /// `None`), valid for an hour, and returns it with its id (for [`Self::revoke_token`]).
+    pub async fn issue_token(&self, user: &str, scopes: Option<&[&str]>) -> IssuedToken {
+        let mut request = serde_json::json!({"note": "japps test", "expires_in": 3600});
+        if let Some(scopes) = scopes {
+            request["scopes"] = serde_json::json!(scopes);
+        }
         let response = reqwest::Client::new()
             .post(format!("{}/users/{user}/tokens", self.api_url))
             .header("Authorization", format!("token {}", self.admin_token))
-            .json(&serde_json::json!({"note": "japps test", "expires_in": 3600}))
+            .json(&request)
             .send()
             .await
             .expect("token request");
-        assert_eq!(response.status(), 201, "minting a test token for {user}");
+        let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap();
-        body["token"].as_str().unwrap().to_owned()
+        assert_eq!(status, 201, "minting a test token for {user}: {body}");
+        IssuedToken {
+            id: body["id"].as_str().unwrap().to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Revokes one of a user's tokens at the hub.
+    pub async fn revoke_token(&self, user: &str, id: &str) {
+        let response = reqwest::Client::new()
+            .delete(format!("{}/users/{user}/tokens/{id}", self.api_url))
+            .header("Authorization", format!("token {}", self.admin_token))
+            .send()
+            .await
+            .expect("token revocation");
+        assert_eq!(response.status(), 204, "revoking token {id} of {user}");
     }
 
     /// Everything the hub, its proxy and its services (japps included) have logged so far.
@@ -267,6 +318,14 @@ impl Drop for TestHub {
             }
         }
     }
+}
+
+/// A hub API token issued by [`TestHub::issue_token`].
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token's id in the hub (`DELETE /users/{name}/tokens/{id}`).
+    pub id: String,
+    pub token: String,
 }
 
 /// Free loopback ports for the hub's public proxy, the hub itself, the proxy's API and the

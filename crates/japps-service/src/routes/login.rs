@@ -5,7 +5,8 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use japps_hub::{HubError, OAuthCode};
@@ -51,7 +52,7 @@ pub(crate) async fn start(
     let jar = state
         .sessions()
         .start_login(&headers, &oauth_state, &verifier, next);
-    Ok((jar, Redirect::to(&location)).into_response())
+    Ok((jar, found(&location)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,7 +121,7 @@ pub(crate) async fn callback(
         .sessions()
         .establish(jar, &headers, &token.access_token, token.expires_in);
     let next = pending.next.unwrap_or_else(|| default_landing(&state));
-    Ok((jar, Redirect::to(&next)).into_response())
+    Ok((jar, found(&next)).into_response())
 }
 
 /// `GET {prefix}logout`: ends the japps session and the hub session (which also revokes
@@ -128,7 +129,7 @@ pub(crate) async fn callback(
 pub(crate) async fn logout_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let jar = state.sessions().end(&headers);
     let hub_logout = format!("{}hub/logout", state.settings().base_url);
-    (jar, Redirect::to(&hub_logout)).into_response()
+    (jar, found(&hub_logout)).into_response()
 }
 
 /// `POST {prefix}logout`: ends the japps session only, for scripts and the launcher UI.
@@ -138,6 +139,11 @@ pub(crate) async fn logout(
     _caller: Caller,
 ) -> Response {
     (state.sessions().end(&headers), StatusCode::NO_CONTENT).into_response()
+}
+
+/// A plain 302, as JupyterHub's own login redirects are (axum's `Redirect::to` is a 303).
+fn found(location: &str) -> impl IntoResponse + use<> {
+    (StatusCode::FOUND, [(LOCATION, location.to_owned())])
 }
 
 /// The launcher home, until it moves into japps itself.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod hub_client;
+mod login;
 mod service;
 
 use japps_testkit::{HubOptions, HubRelease, TestHub};

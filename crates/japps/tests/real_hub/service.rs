@@ -1,6 +1,6 @@
 //! `japps serve` as the hub runs it: started through the plugin, reached through the proxy.
 
-use japps_testkit::{HubRelease, real_hub_tests};
+use japps_testkit::{HubOptions, HubRelease, TestHub, real_hub_tests};
 use serde_json::Value;
 
 use crate::start_hub;
@@ -45,13 +45,13 @@ async fn status_through_the_hub_proxy(release: HubRelease) {
 
 async fn plugin_configuration_reaches_the_service(release: HubRelease) {
     // The service refuses to start on a configuration it cannot read, so a running service
-    // with a non-default setting proves the JSON reached it; the hub sees the service role.
-    let hub = start_hub(
-        release,
+    // with non-default settings (one of them a callable, which cannot travel as JSON)
+    // proves the JSON reached it intact; the hub lists the service as the plugin set it up.
+    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps")).japps_config(
         "c.JAppsConfig.allowed_frameworks = ['panel', 'streamlit']\n\
          c.JAppsConfig.conda_envs = lambda user: ['env-a']\n",
-    )
-    .await;
+    );
+    let hub = TestHub::start(release, options).await;
     let services = hub.japps_client().as_service().services().await.unwrap();
     let japps = &services["japps"];
     assert_eq!(japps.prefix.as_deref(), Some("/services/japps/"));
