@@ -1,10 +1,12 @@
 """``install_jhub_apps``: wire japps into a JupyterHub config."""
 
+import inspect
 import json
 import logging
 import os
 import secrets
 import shutil
+import sys
 
 from traitlets.config import LazyConfigValue
 
@@ -49,7 +51,16 @@ SHARING_SCOPES = ["shares!user", "read:users:name", "read:groups:name"]
 
 # A managed service only inherits a handful of variables from the hub
 # (PATH, LANG, ...), so anything else the service needs is passed explicitly.
-PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT")
+# PYTHONPATH: the service runs the hub's Python to evaluate callables in this
+# config, which must import what the hub imports.
+PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT", "PYTHONPATH")
+
+# The hub's interpreter, for the service to evaluate callable settings with.
+PYTHON_ENV = "JAPPS_PYTHON"
+
+# Set by japps.evaluate while it loads this config to evaluate a callable:
+# install_jhub_apps then leaves out what only the hub itself should do.
+EVALUATE_ENV = "JAPPS_EVALUATE"
 
 # The key of the service's session cookie. The jhub-apps name, so that an
 # upgraded deployment keeps its key (and jhub-apps' cookies stay valid).
@@ -68,18 +79,20 @@ def install_jhub_apps(c, spawner_class, *, oauth_no_confirm=False):
     """
     cfg = JAppsConfig(config=c)
     hub = c.JupyterHub
+    evaluating = bool(os.environ.get(EVALUATE_ENV))
 
     hub.allow_named_servers = True
     hub.spawner_class = spawner_class
 
-    if shutil.which(cfg.japps_bin) is None:
+    config_file = None if evaluating else _calling_config_file()
+    if not evaluating and shutil.which(cfg.japps_bin) is None:
         log.warning(
             "japps: %r is not an executable on PATH; the hub will fail to "
             "start the japps service (set c.JAppsConfig.japps_bin)",
             cfg.japps_bin,
         )
 
-    ours = [_service_spec(cfg, c, oauth_no_confirm)]
+    ours = [_service_spec(cfg, c, oauth_no_confirm, evaluating, config_file)]
     ours += [_additional_service_spec(s) for s in cfg.additional_services]
     names = [s["name"] for s in ours]
     if len(set(names)) != len(names):
@@ -108,15 +121,19 @@ def install_jhub_apps(c, spawner_class, *, oauth_no_confirm=False):
     return c
 
 
-def _service_spec(cfg, c, oauth_no_confirm):
+def _service_spec(cfg, c, oauth_no_confirm, evaluating=False, config_file=None):
     host = cfg.hub_host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    environment = {"JAPPS_CONFIG": _config_json(cfg, c)}
+    environment = {"JAPPS_CONFIG": _config_json(cfg, c, config_file)}
+    if sys.executable:
+        environment[PYTHON_ENV] = sys.executable
     for name in PASS_THROUGH_ENV:
         if name in os.environ:
             environment[name] = os.environ[name]
-    environment[SESSION_KEY_ENV] = _session_key(cfg)
+    if not evaluating:
+        # Evaluating a callable must not create (or even read) the key file.
+        environment[SESSION_KEY_ENV] = _session_key(cfg)
     return {
         "name": SERVICE_NAME,
         "url": f"http://{host}:{cfg.service_port}",
@@ -199,11 +216,12 @@ def _additional_service_spec(service):
     return {"name": service["name"], "display": True, "info": info}
 
 
-def _config_json(cfg, c):
+def _config_json(cfg, c, config_file=None):
     """JAPPS_CONFIG: every static trait value, plus the hub settings japps reads.
 
     Callables cannot travel as JSON; their names are listed under
-    ``callables`` for the service to evaluate through Python.
+    ``callables`` for the service to evaluate through Python, which re-reads
+    this config from ``jupyterhub_config_path`` (made absolute here).
     """
     data = {}
     callables = []
@@ -214,6 +232,7 @@ def _config_json(cfg, c):
             continue
         _require_json(value, f"c.JAppsConfig.{name}")
         data[name] = value
+    data["jupyterhub_config_path"] = _config_path(cfg, c, config_file)
 
     template_vars = _configured(c.JupyterHub, "template_vars", {})
     if template_vars is not None:
@@ -243,6 +262,41 @@ def _config_json(cfg, c):
             "additional_services"
         )
     return text
+
+
+def _config_path(cfg, c, config_file):
+    """The absolute path of the hub's config file, for the service to re-read.
+
+    An explicit ``jupyterhub_config_path`` is relative to the hub's working
+    directory. Without one, the config file that is calling install_jhub_apps
+    (e.g. ``jupyterhub -f /etc/jupyterhub/jupyterhub_config.py``) is the right
+    file even when the hub runs elsewhere; the default name is the fallback.
+    """
+    if "jupyterhub_config_path" not in c.JAppsConfig and config_file:
+        return os.path.abspath(config_file)
+    return os.path.abspath(cfg.jupyterhub_config_path)
+
+
+def _calling_config_file():
+    """The (main) config file whose code called install_jhub_apps, if any.
+
+    traitlets runs a config file with ``get_config`` and ``load_subconfig`` in
+    its globals and ``__file__`` set to the file; a module of the operator's
+    that calls install_jhub_apps is not a config file and does not count.
+    """
+    found = None
+    frame = inspect.currentframe()
+    try:
+        while frame is not None:
+            names = frame.f_globals
+            if "get_config" in names and "load_subconfig" in names and names.get("__file__"):
+                # The outermost one: a sub-config loaded by the main file is not
+                # the whole configuration.
+                found = names["__file__"]
+            frame = frame.f_back
+    finally:
+        del frame
+    return found
 
 
 def _configured(section, key, empty):

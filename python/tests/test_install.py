@@ -3,11 +3,13 @@ import logging
 import os
 import re
 import stat
+import sys
 import traceback
 
 import pytest
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets.config import LazyConfigValue
+from traitlets.config.loader import PyFileConfigLoader
 
 from helpers import japps_config, japps_service, role
 from japps import install_jhub_apps
@@ -42,7 +44,11 @@ def test_returns_c_and_sets_hub_options(c):
 def test_service_spec(c):
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     service = japps_service(c)
-    assert list(service["environment"]) == ["JAPPS_CONFIG", "JHUB_APP_JWT_SECRET_KEY"]
+    assert list(service["environment"]) == [
+        "JAPPS_CONFIG",
+        "JAPPS_PYTHON",
+        "JHUB_APP_JWT_SECRET_KEY",
+    ]
     assert {k: v for k, v in service.items() if k != "environment"} == {
         "name": "japps",
         "url": "http://127.0.0.1:10202",
@@ -121,7 +127,7 @@ def test_additional_service_cannot_take_the_japps_name(c):
 # --- JAPPS_CONFIG -------------------------------------------------------------
 
 
-def test_japps_config_round_trips(c):
+def test_japps_config_round_trips(c, work_dir):
     c.JAppsConfig.conda_envs = ["base", "gpu"]
     c.JAppsConfig.allowed_frameworks = ["panel"]
     c.JAppsConfig.startup_apps = [
@@ -151,7 +157,7 @@ def test_japps_config_round_trips(c):
         "identity_cache_max_age": 60,
         "japps_bin": "japps",
         "jhub_app_proxy_version": "v0.2.2",
-        "jupyterhub_config_path": "jupyterhub_config.py",
+        "jupyterhub_config_path": str(work_dir / "jupyterhub_config.py"),
         "python_exec": "python",
         "service_port": 10202,
         "service_workers": 2,
@@ -269,6 +275,7 @@ def test_env_not_invented_when_unset(c, monkeypatch):
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     assert sorted(japps_service(c)["environment"]) == [
         "JAPPS_CONFIG",
+        "JAPPS_PYTHON",
         "JHUB_APP_JWT_SECRET_KEY",
         "RUST_LOG",
     ]
@@ -510,3 +517,75 @@ def test_idempotent(c):
     assert c.JupyterHub.services == services
     assert c.JupyterHub.load_roles == roles
     assert [s["name"] for s in services] == ["other", "japps", "Docs"]
+
+
+# --- evaluating callables in the service --------------------------------------
+
+
+def test_the_hub_python_is_passed_to_the_service(c):
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert japps_service(c)["environment"]["JAPPS_PYTHON"] == sys.executable
+
+
+def test_pythonpath_is_passed_through(c, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", "/opt/site")
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert japps_service(c)["environment"]["PYTHONPATH"] == "/opt/site"
+
+
+def test_config_path_is_made_absolute_from_the_working_directory(c, work_dir):
+    c.JAppsConfig.jupyterhub_config_path = "conf/hub_config.py"
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert japps_config(c)["jupyterhub_config_path"] == str(work_dir / "conf/hub_config.py")
+
+
+def test_absolute_config_path_is_kept(c):
+    c.JAppsConfig.jupyterhub_config_path = "/etc/jupyterhub/jupyterhub_config.py"
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    path = japps_config(c)["jupyterhub_config_path"]
+    assert path == "/etc/jupyterhub/jupyterhub_config.py"
+
+
+def _load_config_file(path):
+    loader = PyFileConfigLoader(path.name, path=str(path.parent))
+    return loader.load_config()
+
+
+CALLING_CONFIG = """\
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from japps import install_jhub_apps
+c = get_config()  # noqa: F821
+{extra}
+install_jhub_apps(c, SimpleLocalProcessSpawner)
+"""
+
+
+def test_without_a_path_the_calling_config_file_is_used(tmp_path):
+    # `jupyterhub -f /elsewhere/jupyterhub_config.py` run from the working directory.
+    config_file = tmp_path / "elsewhere" / "my_hub_config.py"
+    config_file.parent.mkdir()
+    config_file.write_text(CALLING_CONFIG.format(extra=""))
+    c = _load_config_file(config_file)
+    assert japps_config(c)["jupyterhub_config_path"] == str(config_file)
+
+
+def test_an_explicit_path_wins_over_the_calling_file(tmp_path, work_dir):
+    config_file = tmp_path / "elsewhere" / "my_hub_config.py"
+    config_file.parent.mkdir()
+    extra = "c.JAppsConfig.jupyterhub_config_path = 'real_config.py'"
+    config_file.write_text(CALLING_CONFIG.format(extra=extra))
+    c = _load_config_file(config_file)
+    assert japps_config(c)["jupyterhub_config_path"] == str(work_dir / "real_config.py")
+
+
+def test_evaluation_mode_creates_no_key_file(c, work_dir, monkeypatch, caplog):
+    monkeypatch.setenv("JAPPS_EVALUATE", "1")
+    with caplog.at_level(logging.INFO, logger="JupyterHub.japps"):
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+    service = japps_service(c)
+    assert "JHUB_APP_JWT_SECRET_KEY" not in service["environment"]
+    assert list(work_dir.iterdir()) == []
+    assert not caplog.records, "no warnings about the binary, no key file messages"
+    # Everything else is as in the hub, so config code after the call still works.
+    assert japps_config(c)["callables"] == []
+    assert role(c, "japps-service")

@@ -4,7 +4,11 @@
 //! and shared by the service (`japps serve`) and the launcher (`japps launch`).
 
 pub mod config;
+pub mod frameworks;
+pub mod profiles;
 pub mod scopes;
+pub mod sharing;
+pub mod theme;
 
 pub use config::{
     AdditionalService, AppsAuthType, Banner, Banners, ConfigError, JAppsConfig, StartupApp,

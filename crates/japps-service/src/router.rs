@@ -10,7 +10,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ServiceError;
 use crate::request_id;
-use crate::routes::{login, metrics, status, user};
+use crate::routes::{
+    catalog, login, metrics, servers, services, static_files, status, theme, user,
+};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -24,7 +26,19 @@ pub fn router(state: AppState) -> Router {
         .route(&at("oauth_callback"), get(login::callback))
         .route(&at("logout"), get(login::logout_page).post(login::logout))
         .route(&at("user"), get(user::get))
-        .route(&at("metrics"), get(metrics::get));
+        .route(&at("metrics"), get(metrics::get))
+        .route(&at("frameworks/"), get(catalog::frameworks))
+        .route(&at("conda-environments/"), get(catalog::conda_environments))
+        .route(&at("spawner-profiles/"), get(catalog::spawner_profiles))
+        .route(&at("config.json"), get(theme::config_json))
+        .route(&at("theme"), get(theme::theme))
+        .route(&at("theme.css"), get(theme::theme_css))
+        .route(&at("static/logos/{file}"), get(static_files::logo))
+        .route(&at("server/"), get(servers::list))
+        .route(&at("server"), get(servers::list))
+        .route(&at("server/{name}"), get(servers::get))
+        .route(&at("services/"), get(services::list))
+        .route(&at("share-permissions/"), get(services::share_permissions));
     if prefix != "/" {
         // The hub links to `/services/japps`; send such visitors to the real root.
         let root = prefix.clone();

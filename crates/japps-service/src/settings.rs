@@ -46,6 +46,9 @@ pub struct Settings {
     /// `JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED`: cookies become `__Host-` cookies
     /// (`Path=/`, `Secure`), as the hub's own are.
     pub cookie_host_prefix: bool,
+    /// The Python that evaluates callable settings: `JAPPS_PYTHON` (the hub's own
+    /// interpreter, set by the plugin), else `c.JAppsConfig.python_exec`.
+    pub python: String,
     pub config: JAppsConfig,
 }
 
@@ -138,7 +141,10 @@ impl Settings {
         let session_secret =
             get("JHUB_APP_JWT_SECRET_KEY").map(|secret| SecretString::from(secret.to_owned()));
 
+        let python = get("JAPPS_PYTHON").map_or_else(|| config.python_exec.clone(), str::to_owned);
+
         Ok(Self {
+            python,
             session_secret,
             cookie_host_prefix: get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED") == Some("1"),
             client_id: get("JUPYTERHUB_CLIENT_ID")
@@ -250,6 +256,24 @@ mod tests {
         assert_eq!(settings.access_scopes, ["access:services!service=japps"]);
         assert_eq!(settings.hub_timeout, Duration::from_secs(20));
         assert_eq!(settings.config, JAppsConfig::default());
+        assert_eq!(settings.python, "python", "python_exec's default");
+    }
+
+    #[test]
+    fn the_hub_python_wins_over_python_exec() {
+        let settings = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JAPPS_CONFIG", r#"{"python_exec": "python3.12"}"#),
+        ]))
+        .unwrap();
+        assert_eq!(settings.python, "python3.12");
+        let settings = Settings::from_vars(vars(&[
+            ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+            ("JAPPS_CONFIG", r#"{"python_exec": "python3.12"}"#),
+            ("JAPPS_PYTHON", "/opt/hub/bin/python"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.python, "/opt/hub/bin/python");
     }
 
     #[test]

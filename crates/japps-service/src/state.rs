@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use japps_hub::{HubClient, HubClientConfig};
 
+use crate::application::catalog::Catalog;
 use crate::application::identity::Identities;
 use crate::auth::session::Sessions;
 use crate::error::ServiceError;
@@ -21,6 +22,7 @@ struct Inner {
     hub: HubClient,
     identities: Identities,
     sessions: Sessions,
+    catalog: Catalog,
 }
 
 impl AppState {
@@ -33,12 +35,14 @@ impl AppState {
         let identities =
             Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
         let sessions = Sessions::new(&settings);
+        let catalog = Catalog::new(&settings);
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
                 hub,
                 identities,
                 sessions,
+                catalog,
             }),
         })
     }
@@ -57,5 +61,9 @@ impl AppState {
 
     pub(crate) fn sessions(&self) -> &Sessions {
         &self.inner.sessions
+    }
+
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
     }
 }

@@ -17,6 +17,7 @@ mod browser;
 mod config;
 mod process;
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -297,6 +298,89 @@ impl TestHub {
         assert_eq!(response.status(), 204, "revoking token {id} of {user}");
     }
 
+    /// The hub calls the japps service has made so far, by call (`"GET /user"` → count),
+    /// read from its metrics page with the admin token. That token's identity is cached
+    /// after the first read, so reading twice shows exactly the calls made in between.
+    pub async fn service_hub_calls(&self) -> BTreeMap<String, u64> {
+        let response = reqwest::Client::new()
+            .get(self.service_url("metrics"))
+            .header("Authorization", format!("token {}", self.admin_token))
+            .send()
+            .await
+            .expect("GET metrics");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET /services/japps/metrics: {text}");
+        let calls: BTreeMap<String, u64> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("japps_hub_calls_total{call=\""))
+            .filter_map(|rest| rest.split_once("\"} "))
+            .map(|(call, count)| (call.to_owned(), count.trim().parse().unwrap()))
+            .collect();
+        assert!(
+            calls.contains_key("GET /user"),
+            "no japps_hub_calls_total lines in:\n{text}"
+        );
+        calls
+    }
+
+    /// Creates a named server for `user` with these options, as the app lifecycle would
+    /// (start, then stop, keeping the record), using the admin token. Returns when stopped.
+    pub async fn create_stopped_app(
+        &self,
+        user: &str,
+        server: &str,
+        title: &str,
+        options: serde_json::Value,
+    ) {
+        let client = self.admin_client();
+        let caller = client.as_service();
+        let start = japps_hub::StartServer {
+            display_name: Some(title.to_owned()),
+            user_options: options.as_object().cloned(),
+        };
+        caller
+            .start_server(user, server, &start)
+            .await
+            .unwrap_or_else(|err| panic!("start {user}/{server}: {err}"));
+        self.wait_for_server(user, server, |s| s.ready).await;
+        caller
+            .stop_server(user, server, false)
+            .await
+            .unwrap_or_else(|err| panic!("stop {user}/{server}: {err}"));
+        self.wait_for_server(user, server, |s| s.stopped).await;
+    }
+
+    async fn wait_for_server(
+        &self,
+        user: &str,
+        server: &str,
+        done: impl Fn(&japps_hub::Server) -> bool,
+    ) {
+        let client = self.admin_client();
+        for _ in 0..200 {
+            let model = client
+                .as_service()
+                .user(user, true)
+                .await
+                .expect("read user");
+            if model.servers.get(server).is_some_and(&done) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{user}/{server} did not reach the expected state");
+    }
+
+    /// Shares `owner`'s server with a user or a group, using the admin token.
+    pub async fn share(&self, owner: &str, server: &str, target: japps_hub::ShareTarget) {
+        self.admin_client()
+            .as_service()
+            .share(owner, server, &target)
+            .await
+            .unwrap_or_else(|err| panic!("share {owner}/{server}: {err}"));
+    }
+
     /// Everything the hub, its proxy and its services (japps included) have logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
@@ -352,6 +436,18 @@ impl Ports {
             service: port(3),
         }
     }
+}
+
+/// The calls made between two [`TestHub::service_hub_calls`] snapshots, zero counts left out.
+pub fn calls_between(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(call, count)| (call.clone(), count - before.get(call).copied().unwrap_or(0)))
+        .filter(|(_, delta)| *delta > 0)
+        .collect()
 }
 
 /// A loopback port that was free a moment ago, for a process a test starts itself.

@@ -2,4 +2,9 @@
 //! API today, server-rendered pages later). It owns every hub call a request makes, and with
 //! them the per-request hub-call budget.
 
+pub(crate) mod apps;
+pub(crate) mod catalog;
 pub(crate) mod identity;
+pub(crate) mod python;
+pub(crate) mod services;
+pub(crate) mod sharing;

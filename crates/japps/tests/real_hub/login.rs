@@ -176,34 +176,9 @@ async fn user_with_token(hub: &TestHub, scheme: &str, token: &str) -> Response {
         .unwrap()
 }
 
-/// The hub calls japps has made, by call (`"GET /user"`), from its metrics page. The
-/// metrics request authenticates with the admin token (its identity is cached after the
-/// first read).
+/// The hub calls japps has made, by call (`"GET /user"`), from its metrics page.
 async fn hub_calls(hub: &TestHub) -> BTreeMap<String, u64> {
-    let response = get_with_token(hub, "metrics", hub.admin_token()).await;
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status, 200, "GET {PREFIX}metrics with read:metrics: {text}");
-    let calls: BTreeMap<String, u64> = text
-        .lines()
-        .filter_map(|line| line.strip_prefix("japps_hub_calls_total{call=\""))
-        .filter_map(|rest| rest.split_once("\"} "))
-        .map(|(call, count)| (call.to_owned(), count.trim().parse().unwrap()))
-        .collect();
-    assert!(
-        calls.contains_key("GET /user"),
-        "no japps_hub_calls_total{{call=\"GET /user\"}} line in:\n{text}"
-    );
-    calls
-}
-
-async fn get_with_token(hub: &TestHub, path: &str, token: &str) -> Response {
-    reqwest::Client::new()
-        .get(hub.service_url(path))
-        .header("Authorization", format!("token {token}"))
-        .send()
-        .await
-        .unwrap()
+    hub.service_hub_calls().await
 }
 
 fn calls(snapshot: &BTreeMap<String, u64>, call: &str) -> u64 {

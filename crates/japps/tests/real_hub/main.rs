@@ -4,8 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod catalog;
 mod hub_client;
 mod login;
+mod read_path;
 mod service;
 
 use japps_testkit::{HubOptions, HubRelease, TestHub};

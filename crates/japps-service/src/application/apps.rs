@@ -1,0 +1,157 @@
+//! The apps a user sees: their own named servers and the servers shared with them.
+//!
+//! Budget (SPEC §1): the caller's own model and the list of shares run concurrently (2 hub
+//! calls), then one `GET /users/{owner}` per distinct owner of a shared server, at most 10
+//! at once. Never a listing of all users, so the cost does not grow with the hub.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use japps_hub::{HubClient, HubError, Server, ShareItem, fan_out};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::ServiceError;
+
+/// How many owners' models are fetched at once.
+const OWNER_CONCURRENCY: usize = 10;
+
+/// A server as the jhub-apps API shows it: the hub's server model without the spawner's
+/// `state` (which the service may read but a user must never see).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ServerView {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
+    full_name: String,
+    url: String,
+    progress_url: Option<String>,
+    started: Option<String>,
+    last_activity: Option<String>,
+    pending: Option<String>,
+    ready: bool,
+    stopped: bool,
+    user_options: Map<String, Value>,
+    full_url: Option<String>,
+    full_progress_url: Option<String>,
+}
+
+impl From<Server> for ServerView {
+    fn from(server: Server) -> Self {
+        let Server {
+            name,
+            display_name,
+            full_name,
+            url,
+            ready,
+            stopped,
+            pending,
+            started,
+            last_activity,
+            user_options,
+            progress_url,
+            full_url,
+            full_progress_url,
+            state: _,
+        } = server;
+        Self {
+            name,
+            display_name,
+            full_name,
+            url,
+            progress_url,
+            started,
+            last_activity,
+            pending,
+            ready,
+            stopped,
+            user_options,
+            full_url,
+            full_progress_url,
+        }
+    }
+}
+
+/// `GET server/`: `{user_apps, shared_apps}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct AppsView {
+    pub(crate) user_apps: Vec<ServerView>,
+    pub(crate) shared_apps: Vec<ServerView>,
+}
+
+/// Every server of `me` (stopped ones included) and every server shared with `me`.
+pub(crate) async fn visible_apps(hub: &HubClient, me: &str) -> Result<AppsView, ServiceError> {
+    let service = hub.as_service();
+    let (own, shares) = tokio::join!(service.user(me, true), service.shared_with(me));
+    let own = own?;
+    let shares = shares?;
+
+    let shared = shared_servers(hub, me, &shares).await;
+    Ok(AppsView {
+        user_apps: own.servers.into_values().map(ServerView::from).collect(),
+        shared_apps: shared.into_iter().map(ServerView::from).collect(),
+    })
+}
+
+/// Resolves share items to full server models, matched by (owner, server name). Servers
+/// of `me` are not "shared with me"; an owner that cannot be read is skipped and logged,
+/// so one broken account never breaks everybody's launcher.
+async fn shared_servers(hub: &HubClient, me: &str, shares: &[ShareItem]) -> Vec<Server> {
+    // One share can arrive twice (directly and through a group): keep each server once.
+    let mut wanted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for share in shares {
+        let owner = share.server.user.name.as_str();
+        if owner != me {
+            wanted
+                .entry(owner)
+                .or_default()
+                .insert(share.server.name.as_str());
+        }
+    }
+    // Owned names: the futures must be `Send` for any lifetime the router picks.
+    let owners: Vec<String> = wanted.keys().map(|owner| (*owner).to_owned()).collect();
+    let models = fan_out(owners, OWNER_CONCURRENCY, |owner| async move {
+        let model = hub.as_service().user(&owner, true).await;
+        (owner, model)
+    })
+    .await;
+
+    let mut servers = Vec::new();
+    for (owner, model) in models {
+        match model {
+            Ok(mut model) => {
+                for name in &wanted[owner.as_str()] {
+                    match model.servers.remove(*name) {
+                        Some(server) => servers.push(server),
+                        None => {
+                            tracing::info!(owner = %owner, server = %name, "shared server no longer exists")
+                        }
+                    }
+                }
+            }
+            Err(err) => log_skipped_owner(&owner, &err),
+        }
+    }
+    servers
+}
+
+fn log_skipped_owner(owner: &str, err: &HubError) {
+    if err.is_not_found() {
+        tracing::info!(owner, "owner of a shared server no longer exists; skipped");
+    } else {
+        tracing::warn!(owner, error = %err, "cannot read the owner of a shared server; skipped");
+    }
+}
+
+/// `GET server/{name}`: one of the caller's servers (`""` is the default server).
+pub(crate) async fn own_server(
+    hub: &HubClient,
+    me: &str,
+    name: &str,
+) -> Result<ServerView, ServiceError> {
+    let mut model = hub.as_service().user(me, true).await?;
+    model
+        .servers
+        .remove(name)
+        .map(ServerView::from)
+        .ok_or_else(|| ServiceError::NotFound(format!("server '{name}' not found")))
+}

@@ -1,0 +1,444 @@
+//! The read hot path against a real hub: every read endpoint's exact hub-call budget
+//! (SPEC §1) with a warm identity cache, shapes, sharing across owners, and a cost that does
+//! not grow with the number of users on the hub.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use japps_hub::ShareTarget;
+use japps_testkit::{HubRelease, TestHub, calls_between, real_hub_tests};
+use serde_json::{Value, json};
+
+use crate::start_hub;
+
+real_hub_tests!(
+    read_endpoints_cost_their_budget,
+    shared_apps_cost_one_call_per_owner_and_match_by_owner,
+    server_list_cost_does_not_grow_with_the_hub,
+    responses_keep_the_jhub_apps_shapes,
+    share_permissions_follow_the_scopes,
+);
+
+fn app_options(title: &str, framework: &str) -> Value {
+    json!({
+        "jhub_app": true,
+        "display_name": title,
+        "description": format!("{title} description"),
+        "framework": framework,
+        "filepath": "",
+        "public": false,
+        "keep_alive": false,
+        "share_with": {"users": [], "groups": []}
+    })
+}
+
+/// GET a service path with a token; asserts 200 and returns the JSON.
+async fn get_json(hub: &TestHub, path: &str, token: &str) -> Value {
+    let response = reqwest::Client::new()
+        .get(hub.service_url(path))
+        .header("Authorization", format!("token {token}"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 200, "GET {path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The hub calls one request makes (identity already cached).
+async fn calls_of(hub: &TestHub, path: &str, token: &str) -> (Value, BTreeMap<String, u64>) {
+    let before = hub.service_hub_calls().await;
+    let body = get_json(hub, path, token).await;
+    let after = hub.service_hub_calls().await;
+    (body, calls_between(&before, &after))
+}
+
+fn expect(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
+    pairs
+        .iter()
+        .map(|(call, n)| ((*call).to_owned(), *n))
+        .collect()
+}
+
+fn full_names(apps: &Value) -> BTreeSet<String> {
+    apps.as_array()
+        .unwrap()
+        .iter()
+        .map(|app| app["full_name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A user with a token and a warm identity cache (and a warm admin identity for metrics).
+async fn warm_user(hub: &TestHub, user: &str) -> String {
+    let token = hub.user_token(user).await;
+    hub.service_hub_calls().await;
+    get_json(hub, "user", &token).await;
+    token
+}
+
+async fn read_endpoints_cost_their_budget(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    hub.create_users(&["alice", "bob"]).await;
+    hub.create_stopped_app("alice", "sales", "Sales", app_options("Sales", "panel"))
+        .await;
+    let token = warm_user(&hub, "alice").await;
+
+    let (user, calls) = calls_of(&hub, "user", &token).await;
+    assert_eq!(user["name"], "alice");
+    assert_eq!(calls, expect(&[]), "GET user with a cached identity");
+
+    let (apps, calls) = calls_of(&hub, "server/", &token).await;
+    assert!(full_names(&apps["user_apps"]).contains("alice/sales"));
+    assert_eq!(apps["shared_apps"], json!([]));
+    assert_eq!(
+        calls,
+        expect(&[("GET /users/{name}", 1), ("GET /users/{name}/shared", 1)]),
+        "GET server/ with nothing shared"
+    );
+
+    let (server, calls) = calls_of(&hub, "server/sales", &token).await;
+    assert_eq!(server["name"], "sales");
+    assert_eq!(
+        calls,
+        expect(&[("GET /users/{name}", 1)]),
+        "GET server/{{name}}"
+    );
+
+    let (services, calls) = calls_of(&hub, "services/", &token).await;
+    assert!(services.get("japps").is_some());
+    assert_eq!(calls, expect(&[("GET /services", 1)]), "GET services/");
+
+    // The pull request's mix, one round of six endpoints (the three config ones cost
+    // nothing), as the budget promises: 3 hub calls per 6 requests.
+    let before = hub.service_hub_calls().await;
+    for path in [
+        "user",
+        "server/",
+        "services/",
+        "frameworks/",
+        "conda-environments/",
+        "spawner-profiles/",
+    ] {
+        let response = reqwest::Client::new()
+            .get(hub.service_url(path))
+            .header("Authorization", format!("token {token}"))
+            .send()
+            .await
+            .unwrap();
+        // The catalog endpoints land with their own change; count only what was answered.
+        assert!(
+            response.status() == 200 || response.status() == 404,
+            "{path}"
+        );
+    }
+    let round = calls_between(&before, &hub.service_hub_calls().await);
+    assert_eq!(
+        round.values().sum::<u64>(),
+        3,
+        "one round of the six read endpoints: {round:?}"
+    );
+
+    // Never a token minted or revoked, never all users listed, on any of these paths.
+    let totals = hub.service_hub_calls().await;
+    for (call, count) in &totals {
+        if call.contains("/tokens") || call == "GET /users" {
+            assert_eq!(*count, 0, "{call} was called");
+        }
+    }
+}
+
+async fn shared_apps_cost_one_call_per_owner_and_match_by_owner(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    hub.create_users(&["alice", "bob", "carol", "dave", "eve"])
+        .await;
+    hub.create_group("team", &["alice"]).await;
+    hub.create_stopped_app(
+        "alice",
+        "dash",
+        "My Dash",
+        app_options("My Dash", "plotlydash"),
+    )
+    .await;
+    hub.create_stopped_app(
+        "bob",
+        "dash",
+        "Bob's Dash",
+        app_options("Bob's Dash", "plotlydash"),
+    )
+    .await;
+    hub.create_stopped_app(
+        "eve",
+        "dash",
+        "Eve's Dash",
+        app_options("Eve's Dash", "plotlydash"),
+    )
+    .await;
+    let token = warm_user(&hub, "alice").await;
+
+    // One owner.
+    hub.share("bob", "dash", ShareTarget::User("alice".into()))
+        .await;
+    let (apps, calls) = calls_of(&hub, "server/", &token).await;
+    assert_eq!(
+        full_names(&apps["shared_apps"]),
+        BTreeSet::from(["bob/dash".to_owned()])
+    );
+    assert_eq!(
+        full_names(&apps["user_apps"]),
+        BTreeSet::from(["alice/".to_owned(), "alice/dash".to_owned()]),
+        "my default server and my own app of the same name are mine, not shared"
+    );
+    assert_eq!(
+        calls,
+        expect(&[("GET /users/{name}", 2), ("GET /users/{name}/shared", 1)]),
+        "server/ with apps shared by 1 owner"
+    );
+
+    // Three owners, one of them through a group, one of them with two apps.
+    hub.create_stopped_app("carol", "report", "Report", app_options("Report", "voila"))
+        .await;
+    hub.create_stopped_app(
+        "carol",
+        "notes",
+        "Notes",
+        app_options("Notes", "jupyterlab"),
+    )
+    .await;
+    hub.create_stopped_app("dave", "model", "Model", app_options("Model", "gradio"))
+        .await;
+    hub.share("carol", "report", ShareTarget::User("alice".into()))
+        .await;
+    hub.share("carol", "notes", ShareTarget::Group("team".into()))
+        .await;
+    hub.share("dave", "model", ShareTarget::Group("team".into()))
+        .await;
+    let (apps, calls) = calls_of(&hub, "server/", &token).await;
+    assert_eq!(
+        full_names(&apps["shared_apps"]),
+        ["bob/dash", "carol/notes", "carol/report", "dave/model"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<BTreeSet<_>>(),
+        "eve/dash has the same name as bob/dash but is not shared with alice"
+    );
+    assert_eq!(
+        calls,
+        expect(&[("GET /users/{name}", 4), ("GET /users/{name}/shared", 1)]),
+        "server/ with apps shared by 3 owners"
+    );
+}
+
+async fn server_list_cost_does_not_grow_with_the_hub(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    let first: Vec<String> = (0..10).map(|i| format!("user-{i:04}")).collect();
+    hub.create_users(&first.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    hub.create_users(&["alice"]).await;
+    let token = warm_user(&hub, "alice").await;
+    let (_, small_hub) = calls_of(&hub, "server/", &token).await;
+
+    // 1000 users, then two owners created after them, so beyond the first 200 of any
+    // listing (JupyterHub lists users in creation order).
+    let more: Vec<String> = (10..1000).map(|i| format!("user-{i:04}")).collect();
+    for chunk in more.chunks(250) {
+        hub.create_users(&chunk.iter().map(String::as_str).collect::<Vec<_>>())
+            .await;
+    }
+    let (apps, big_hub) = calls_of(&hub, "server/", &token).await;
+    assert_eq!(
+        small_hub, big_hub,
+        "server/ costs the same with 11 and 1001 users"
+    );
+    assert_eq!(apps["shared_apps"], json!([]));
+
+    hub.create_users(&["zz-late-owner-1", "zz-late-owner-2"])
+        .await;
+    for owner in ["zz-late-owner-1", "zz-late-owner-2"] {
+        hub.create_stopped_app(owner, "late", "Late", app_options("Late", "streamlit"))
+            .await;
+        hub.share(owner, "late", ShareTarget::User("alice".into()))
+            .await;
+    }
+    let (apps, _) = calls_of(&hub, "server/", &token).await;
+    assert_eq!(
+        full_names(&apps["shared_apps"]),
+        BTreeSet::from([
+            "zz-late-owner-1/late".to_owned(),
+            "zz-late-owner-2/late".to_owned()
+        ]),
+        "owners beyond the first 200 users are listed"
+    );
+}
+
+async fn responses_keep_the_jhub_apps_shapes(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    hub.create_users(&["alice", "bob"]).await;
+    hub.create_stopped_app(
+        "alice",
+        "sales",
+        "Sales Board",
+        app_options("Sales Board", "panel"),
+    )
+    .await;
+    hub.create_stopped_app("bob", "shared", "Shared", app_options("Shared", "bokeh"))
+        .await;
+    hub.share("bob", "shared", ShareTarget::User("alice".into()))
+        .await;
+    let token = warm_user(&hub, "alice").await;
+
+    let apps = get_json(&hub, "server/", &token).await;
+    let keys: BTreeSet<&str> = apps
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, BTreeSet::from(["user_apps", "shared_apps"]));
+    let mut expected: BTreeSet<&str> = [
+        "name",
+        "full_name",
+        "url",
+        "progress_url",
+        "started",
+        "last_activity",
+        "pending",
+        "ready",
+        "stopped",
+        "user_options",
+        "full_url",
+        "full_progress_url",
+    ]
+    .into();
+    if release.major() >= 6 {
+        expected.insert("display_name");
+    }
+    for list in ["user_apps", "shared_apps"] {
+        for app in apps[list].as_array().unwrap() {
+            let keys: BTreeSet<&str> = app
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, expected, "{list} item {app}");
+        }
+    }
+    let sales = apps["user_apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|app| app["name"] == "sales")
+        .unwrap();
+    assert_eq!(sales["user_options"], app_options("Sales Board", "panel"));
+    assert_eq!(sales["stopped"], true);
+    assert_eq!(sales["ready"], false);
+    assert_eq!(sales["url"], "/user/alice/sales/");
+    if release.major() >= 6 {
+        assert_eq!(sales["display_name"], "Sales Board");
+    }
+
+    let one = get_json(&hub, "server/sales", &token).await;
+    assert_eq!(&one, sales);
+    let missing = reqwest::Client::new()
+        .get(hub.service_url("server/nope"))
+        .header("Authorization", format!("token {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["detail"], "server 'nope' not found");
+    // `lab`/`vscode` are the default server.
+    let lab = get_json(&hub, "server/lab", &token).await;
+    assert_eq!(lab["name"], "");
+
+    let user = get_json(&hub, "user", &token).await;
+    let keys: BTreeSet<&str> = user
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "name",
+            "admin",
+            "groups",
+            "kind",
+            "server",
+            "pending",
+            "last_activity",
+            "servers",
+            "scopes",
+            "auth_state"
+        ])
+    );
+
+    let services = get_json(&hub, "services/", &token).await;
+    for (name, service) in services.as_object().unwrap() {
+        let keys: BTreeSet<&str> = service
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["name", "kind", "admin", "display", "info", "url"]),
+            "service {name}: never command, pid, prefix or roles"
+        );
+        assert_eq!(service["name"], name.as_str());
+    }
+}
+
+async fn share_permissions_follow_the_scopes(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    hub.create_users(&["alice", "bob", "carol", "dave"]).await;
+    hub.create_group("team", &["carol", "dave", "alice"]).await;
+    hub.create_group("other", &["bob"]).await;
+    hub.service_hub_calls().await;
+    const ACCESS: &str = "access:services!service=japps";
+
+    // Explicit names: no hub call.
+    let explicit = hub
+        .user_token_with_scopes(
+            "alice",
+            &[
+                ACCESS,
+                "read:users:name!user=bob",
+                "read:groups:name!group=team",
+            ],
+        )
+        .await;
+    get_json(&hub, "user", &explicit).await;
+    let (targets, calls) = calls_of(&hub, "share-permissions/", &explicit).await;
+    assert_eq!(targets, json!({"users": ["bob"], "groups": ["team"]}));
+    assert_eq!(calls, expect(&[]), "explicit names");
+
+    // A group filter: its members, one call.
+    let grouped = hub
+        .user_token_with_scopes("alice", &[ACCESS, "read:users:name!group=team"])
+        .await;
+    get_json(&hub, "user", &grouped).await;
+    let (targets, calls) = calls_of(&hub, "share-permissions/", &grouped).await;
+    assert_eq!(
+        targets,
+        json!({"users": ["carol", "dave"], "groups": []}),
+        "never the user herself"
+    );
+    assert_eq!(calls, expect(&[("GET /groups/{name}", 1)]), "group filter");
+
+    // Broad scopes (what the plugin grants by default): paginated listings.
+    let broad = warm_user(&hub, "alice").await;
+    let (targets, calls) = calls_of(&hub, "share-permissions/", &broad).await;
+    assert_eq!(
+        targets,
+        json!({"users": ["bob", "carol", "dave"], "groups": ["other", "team"]})
+    );
+    assert_eq!(
+        calls,
+        expect(&[("GET /groups", 1), ("GET /users", 1)]),
+        "broad scopes"
+    );
+}
