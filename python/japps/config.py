@@ -209,6 +209,36 @@ class JAppsConfig(LoggingConfigurable):
         "JupyterHub's HubAuth.cache_max_age. 0 disables the cache.",
     ).tag(config=True)
 
+    thumbnail_max_bytes = Int(
+        5 * 1024 * 1024,
+        min=1,
+        help="Largest app thumbnail upload the service accepts, in bytes "
+        "(default 5 MiB, jhub-apps' UI limit). Larger uploads are refused "
+        "with 413; accepted ones are stored scaled down to 400 pixels.",
+    ).tag(config=True)
+
+    allow_local_git_repositories = Bool(
+        False,
+        help="Let app-config-from-git/ clone file:// URLs and local paths. "
+        "Off by default: users could then read repositories on the "
+        "service's host. Only https://, http:// and git:// URLs are "
+        "cloned otherwise.",
+    ).tag(config=True)
+
+    git_clone_timeout = Int(
+        60,
+        min=1,
+        help="Seconds one app-config-from-git/ clone may take before it is "
+        "stopped and refused.",
+    ).tag(config=True)
+
+    git_clone_max_bytes = Int(
+        100 * 1024 * 1024,
+        min=1,
+        help="Most bytes one app-config-from-git/ clone may write (default "
+        "100 MiB); a larger clone is stopped and refused.",
+    ).tag(config=True)
+
     cookie_secret_file = Unicode(
         "japps_cookie_secret",
         help="File holding the key that encrypts the service's session cookie, "

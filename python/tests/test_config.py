@@ -30,6 +30,10 @@ JAPPS_DEFAULTS = {
     "grant_sharing_scopes": True,
     "identity_cache_max_age": 300,
     "cookie_secret_file": "japps_cookie_secret",
+    "thumbnail_max_bytes": 5 * 1024 * 1024,
+    "allow_local_git_repositories": False,
+    "git_clone_timeout": 60,
+    "git_clone_max_bytes": 100 * 1024 * 1024,
 }
 
 
@@ -225,6 +229,12 @@ def test_banners_reject_bad_text(c):
         ("japps_bin", ""),
         ("identity_cache_max_age", -1),
         ("cookie_secret_file", ""),
+        ("thumbnail_max_bytes", 0),
+        ("thumbnail_max_bytes", -1),
+        ("thumbnail_max_bytes", "5MB"),
+        ("allow_local_git_repositories", "yes please"),
+        ("git_clone_timeout", 0),
+        ("git_clone_max_bytes", 0),
     ],
 )
 def test_bad_values_are_refused(c, name, value):
@@ -236,6 +246,20 @@ def test_bad_values_are_refused(c, name, value):
 def test_identity_cache_can_be_disabled(c):
     c.JAppsConfig.identity_cache_max_age = 0
     assert JAppsConfig(config=c).identity_cache_max_age == 0
+
+
+def test_thumbnail_limit_can_be_changed(c):
+    c.JAppsConfig.thumbnail_max_bytes = 1
+    assert JAppsConfig(config=c).thumbnail_max_bytes == 1
+
+
+def test_git_clone_settings_can_be_changed(c):
+    c.JAppsConfig.allow_local_git_repositories = True
+    c.JAppsConfig.git_clone_timeout = 5
+    c.JAppsConfig.git_clone_max_bytes = 1024
+    cfg = JAppsConfig(config=c)
+    assert cfg.allow_local_git_repositories is True
+    assert (cfg.git_clone_timeout, cfg.git_clone_max_bytes) == (5, 1024)
 
 
 def test_lazy_append_on_config_works(c):

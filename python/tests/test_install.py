@@ -135,6 +135,7 @@ def test_japps_config_round_trips(c, work_dir):
     ]
     c.JAppsConfig.banners = {"top": {"text": "hello", "background": "red"}}
     c.JAppsConfig.identity_cache_max_age = 60
+    c.JAppsConfig.thumbnail_max_bytes = 2 * 1024 * 1024
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     text = japps_service(c)["environment"]["JAPPS_CONFIG"]
     data = json.loads(text)
@@ -143,6 +144,7 @@ def test_japps_config_round_trips(c, work_dir):
     assert text == json.dumps(data, sort_keys=True, separators=(",", ":"))
     assert data == {
         "additional_services": [],
+        "allow_local_git_repositories": False,
         "allowed_frameworks": ["panel"],
         "app_icon": "https://jupyter.org/assets/homepage/main-logo.svg",
         "app_title": "JHub Apps Launcher",
@@ -152,6 +154,8 @@ def test_japps_config_round_trips(c, work_dir):
         "callables": [],
         "conda_envs": ["base", "gpu"],
         "cookie_secret_file": "japps_cookie_secret",
+        "git_clone_max_bytes": 100 * 1024 * 1024,
+        "git_clone_timeout": 60,
         "grant_sharing_scopes": True,
         "hub_host": "127.0.0.1",
         "identity_cache_max_age": 60,
@@ -164,6 +168,7 @@ def test_japps_config_round_trips(c, work_dir):
         "startup_apps": [
             {"servername": "s", "user_options": {"display_name": "S"}, "username": "u"}
         ],
+        "thumbnail_max_bytes": 2 * 1024 * 1024,
     }
 
 

@@ -53,9 +53,22 @@ pub struct JAppsConfig {
     pub service_port: u16,
     /// japps only: whether the plugin grants users the scopes sharing needs.
     pub grant_sharing_scopes: bool,
+    /// japps only: whether users may run a container image of their choice
+    /// (`profile_image`); off by default, since any image can then run on the cluster.
+    pub allow_profile_image: bool,
     /// japps only: seconds a token → user lookup is cached (JupyterHub's
     /// `HubAuth.cache_max_age`); 0 disables the cache.
     pub identity_cache_max_age: u64,
+    /// japps only: the largest thumbnail upload accepted, in bytes (jhub-apps' UI limit,
+    /// 5 MiB, which its server never checks); larger ones are refused with 413.
+    pub thumbnail_max_bytes: u64,
+    /// japps only: whether `app-config-from-git/` may clone `file://` URLs and local paths
+    /// (off by default: they would read repositories on the service's host).
+    pub allow_local_git_repositories: bool,
+    /// japps only: seconds one `app-config-from-git/` clone may take.
+    pub git_clone_timeout: u64,
+    /// japps only: the most bytes one `app-config-from-git/` clone may write.
+    pub git_clone_max_bytes: u64,
     /// Names of settings that are Python callables in the hub configuration.
     pub callables: Vec<String>,
     /// `c.JupyterHub.template_vars`: the theme of the launcher pages.
@@ -85,6 +98,11 @@ impl Default for JAppsConfig {
             service_port: 10202,
             grant_sharing_scopes: true,
             identity_cache_max_age: 300,
+            thumbnail_max_bytes: 5 * 1024 * 1024,
+            allow_profile_image: false,
+            allow_local_git_repositories: false,
+            git_clone_timeout: 60,
+            git_clone_max_bytes: 100 * 1024 * 1024,
             callables: Vec::new(),
             template_vars: Map::new(),
             profile_list: Vec::new(),
@@ -157,6 +175,30 @@ mod tests {
         assert_eq!(config.service_port, 10202);
         assert_eq!(config.apps_auth_type, AppsAuthType::Oauth);
         assert!(config.allowed_frameworks.is_none());
+        assert_eq!(config.thumbnail_max_bytes, 5 * 1024 * 1024);
+    }
+
+    #[test]
+    fn thumbnail_limit_is_read() {
+        let config = JAppsConfig::from_json(r#"{"thumbnail_max_bytes": 1048576}"#).unwrap();
+        assert_eq!(config.thumbnail_max_bytes, 1024 * 1024);
+        assert!(JAppsConfig::from_json(r#"{"thumbnail_max_bytes": -1}"#).is_err());
+    }
+
+    #[test]
+    fn git_clone_settings_are_read() {
+        let config = JAppsConfig::default();
+        assert!(!config.allow_local_git_repositories);
+        assert_eq!(config.git_clone_timeout, 60);
+        assert_eq!(config.git_clone_max_bytes, 100 * 1024 * 1024);
+        let config = JAppsConfig::from_json(
+            r#"{"allow_local_git_repositories": true, "git_clone_timeout": 5,
+                "git_clone_max_bytes": 1024}"#,
+        )
+        .unwrap();
+        assert!(config.allow_local_git_repositories);
+        assert_eq!(config.git_clone_timeout, 5);
+        assert_eq!(config.git_clone_max_bytes, 1024);
     }
 
     #[test]

@@ -127,6 +127,34 @@ impl<'a> HubCaller<'a> {
         })
     }
 
+    /// `PUT /users/{user}/servers/{server}` (JupyterHub 6 only): creates the named server
+    /// record with its options, without starting it. 409 when it exists.
+    pub async fn create_server(
+        &self,
+        user: &str,
+        server: &str,
+        request: &StartServer,
+    ) -> Result<(), HubError> {
+        let endpoint = Endpoint::CreateServer;
+        let url = self.client.url(endpoint, &[user, server])?;
+        let body = request.v6_body();
+        self.call(endpoint, url, Body::Json(body)).await.map(drop)
+    }
+
+    /// `PATCH /users/{user}/servers/{server}` (JupyterHub 6 only): replaces the stored
+    /// options and display name of a server that is not running (400 if it is).
+    pub async fn update_server(
+        &self,
+        user: &str,
+        server: &str,
+        request: &StartServer,
+    ) -> Result<(), HubError> {
+        let endpoint = Endpoint::UpdateServer;
+        let url = self.client.url(endpoint, &[user, server])?;
+        let body = request.v6_body();
+        self.call(endpoint, url, Body::Json(body)).await.map(drop)
+    }
+
     /// `DELETE /users/{user}/servers/{server}`; `remove` also deletes the
     /// server record (and with it the stored app definition).
     pub async fn stop_server(
@@ -159,6 +187,16 @@ impl<'a> HubCaller<'a> {
         let body = serde_json::to_value(target)
             .map_err(|e| HubError::Config(format!("cannot encode a share target: {e}")))?;
         self.fetch(Endpoint::Share, &[owner, server], Body::Json(body))
+            .await
+    }
+
+    /// `GET /shares/{owner}/{server}`: the shares the owner granted on the server.
+    pub async fn server_shares(
+        &self,
+        owner: &str,
+        server: &str,
+    ) -> Result<Vec<ShareItem>, HubError> {
+        self.list(Endpoint::ListServerShares, &[owner, server])
             .await
     }
 

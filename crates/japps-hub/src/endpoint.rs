@@ -21,17 +21,20 @@ pub(crate) enum Endpoint {
     ListShared,
     StartServer,
     StopServer,
+    CreateServer,
+    UpdateServer,
     ListGroups,
     GetGroup,
     CreateGroup,
     ListServices,
     Share,
+    ListServerShares,
     RevokeShares,
     OAuthToken,
 }
 
 impl Endpoint {
-    pub(crate) const ALL: [Self; 15] = [
+    pub(crate) const ALL: [Self; 18] = [
         Self::Root,
         Self::CurrentUser,
         Self::ListUsers,
@@ -40,11 +43,14 @@ impl Endpoint {
         Self::ListShared,
         Self::StartServer,
         Self::StopServer,
+        Self::CreateServer,
+        Self::UpdateServer,
         Self::ListGroups,
         Self::GetGroup,
         Self::CreateGroup,
         Self::ListServices,
         Self::Share,
+        Self::ListServerShares,
         Self::RevokeShares,
         Self::OAuthToken,
     ];
@@ -60,11 +66,14 @@ impl Endpoint {
             Self::ListShared => "GET /users/{name}/shared",
             Self::StartServer => "POST /users/{name}/servers/{server}",
             Self::StopServer => "DELETE /users/{name}/servers/{server}",
+            Self::CreateServer => "PUT /users/{name}/servers/{server}",
+            Self::UpdateServer => "PATCH /users/{name}/servers/{server}",
             Self::ListGroups => "GET /groups",
             Self::GetGroup => "GET /groups/{name}",
             Self::CreateGroup => "POST /groups/{name}",
             Self::ListServices => "GET /services",
             Self::Share => "POST /shares/{owner}/{server}",
+            Self::ListServerShares => "GET /shares/{owner}/{server}",
             Self::RevokeShares => "DELETE /shares/{owner}/{server}",
             Self::OAuthToken => "POST /oauth2/token",
         }
@@ -79,6 +88,8 @@ impl Endpoint {
         match self.key().split_once(' ').map(|(method, _)| method) {
             Some("POST") => Method::POST,
             Some("DELETE") => Method::DELETE,
+            Some("PUT") => Method::PUT,
+            Some("PATCH") => Method::PATCH,
             _ => Method::GET,
         }
     }

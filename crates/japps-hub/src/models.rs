@@ -189,17 +189,25 @@ impl StartServer {
     /// name. An empty body means "no options" on both.
     pub(crate) fn body_for(&self, version: HubVersion) -> Option<Value> {
         if version.is_v6_or_later() {
-            let mut body = Map::new();
-            if let Some(name) = &self.display_name {
-                body.insert("display_name".into(), Value::String(name.clone()));
-            }
-            if let Some(options) = &self.user_options {
-                body.insert("user_options".into(), Value::Object(options.clone()));
-            }
-            (!body.is_empty()).then_some(Value::Object(body))
+            let body = self.v6_body();
+            (body.as_object().is_some_and(|b| !b.is_empty())).then_some(body)
         } else {
             self.user_options.clone().map(Value::Object)
         }
+    }
+}
+
+impl StartServer {
+    /// `{"display_name"?, "user_options"?}`: the body 6.x reads on POST, PUT and PATCH.
+    pub(crate) fn v6_body(&self) -> Value {
+        let mut body = Map::new();
+        if let Some(name) = &self.display_name {
+            body.insert("display_name".into(), Value::String(name.clone()));
+        }
+        if let Some(options) = &self.user_options {
+            body.insert("user_options".into(), Value::Object(options.clone()));
+        }
+        Value::Object(body)
     }
 }
 

@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use japps_hub::HubError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -26,9 +27,28 @@ pub enum ServiceError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// An upload larger than the configured limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request conflicts with the server's state (already running, still stopping…).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The hub failed in a way the caller must hear about in words, not a status.
+    #[error("{0}")]
+    BadGateway(String),
     /// A browser without a session: sent to log in rather than shown a 401.
     #[error("login required")]
     LoginRequired { location: String },
+}
+
+/// The body of every error answer, as jhub-apps (FastAPI) sends it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"detail": "server 'sales' not found"}))]
+pub(crate) struct ErrorBody {
+    /// What went wrong, for a person to read.
+    pub(crate) detail: String,
 }
 
 impl From<HubError> for ServiceError {
@@ -45,6 +65,10 @@ impl ServiceError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::LoginRequired { .. } => StatusCode::FOUND,
             Self::Hub(err) => hub_status(err),
         }
@@ -72,6 +96,9 @@ impl IntoResponse for ServiceError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        (status, Json(json!({ "detail": self.to_string() }))).into_response()
+        let body = ErrorBody {
+            detail: self.to_string(),
+        };
+        (status, Json(body)).into_response()
     }
 }

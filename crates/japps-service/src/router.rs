@@ -1,6 +1,7 @@
 //! The route table: every path the service answers, under the service prefix.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::http::Uri;
 use axum::middleware;
@@ -11,13 +12,18 @@ use tower_http::trace::TraceLayer;
 use crate::error::ServiceError;
 use crate::request_id;
 use crate::routes::{
-    catalog, login, metrics, servers, services, static_files, status, theme, user,
+    catalog, docs, lifecycle, login, metrics, openapi, servers, services, static_files, status,
+    theme, user,
 };
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let prefix = state.settings().prefix.clone();
     let at = |path: &str| format!("{prefix}{path}");
+    // A thumbnail upload plus the app definition; larger bodies are refused with 413.
+    let upload_limit = usize::try_from(state.settings().config.thumbnail_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1 << 20);
 
     let mut router = Router::new()
         .route(&at(""), get(status::get))
@@ -34,11 +40,34 @@ pub fn router(state: AppState) -> Router {
         .route(&at("theme"), get(theme::theme))
         .route(&at("theme.css"), get(theme::theme_css))
         .route(&at("static/logos/{file}"), get(static_files::logo))
-        .route(&at("server/"), get(servers::list))
-        .route(&at("server"), get(servers::list))
-        .route(&at("server/{name}"), get(servers::get))
+        .route(
+            &at("server/"),
+            get(servers::list)
+                .post(lifecycle::start_default)
+                .delete(lifecycle::stop_default),
+        )
+        .route(
+            &at("server"),
+            get(servers::list)
+                .post(lifecycle::create)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            &at("server/{name}"),
+            get(servers::get)
+                .post(lifecycle::start)
+                .put(lifecycle::edit)
+                .delete(lifecycle::stop)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route(&at("services/"), get(services::list))
-        .route(&at("share-permissions/"), get(services::share_permissions));
+        .route(&at("share-permissions/"), get(services::share_permissions))
+        .route(
+            &at("app-config-from-git/"),
+            axum::routing::post(crate::routes::git_config::from_git),
+        )
+        .route(&at("openapi.json"), get(openapi::openapi_json))
+        .route(&at("docs"), get(docs::page));
     if prefix != "/" {
         // The hub links to `/services/japps`; send such visitors to the real root.
         let root = prefix.clone();

@@ -39,13 +39,15 @@ pub async fn serve(
 }
 
 /// Learns the hub version once in the background (the answer is cached by the hub client
-/// for the 5.x/6.x differences), so a hub that is still starting never delays our startup.
+/// for the 5.x/6.x differences), so a hub that is still starting never delays our startup;
+/// then reconciles the startup apps.
 async fn report_hub_version(state: AppState) {
     let mut delay = Duration::from_millis(250);
     for _ in 0..8 {
         match state.hub().version().await {
             Ok(version) => {
                 tracing::info!(%version, "connected to JupyterHub");
+                crate::application::startup_apps::reconcile_all(&state).await;
                 return;
             }
             Err(err) => {

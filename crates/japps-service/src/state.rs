@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use japps_hub::{HubClient, HubClientConfig};
 
 use crate::application::catalog::Catalog;
@@ -23,6 +24,8 @@ struct Inner {
     identities: Identities,
     sessions: Sessions,
     catalog: Catalog,
+    /// `openapi.json`, built once.
+    openapi_json: Bytes,
 }
 
 impl AppState {
@@ -36,6 +39,8 @@ impl AppState {
             Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
         let sessions = Sessions::new(&settings);
         let catalog = Catalog::new(&settings);
+        let openapi_json =
+            crate::routes::openapi::document_json(&settings.prefix, sessions.session_cookie())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
@@ -43,6 +48,7 @@ impl AppState {
                 identities,
                 sessions,
                 catalog,
+                openapi_json,
             }),
         })
     }
@@ -65,5 +71,9 @@ impl AppState {
 
     pub(crate) fn catalog(&self) -> &Catalog {
         &self.inner.catalog
+    }
+
+    pub(crate) fn openapi_json(&self) -> &Bytes {
+        &self.inner.openapi_json
     }
 }

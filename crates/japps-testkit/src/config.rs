@@ -96,6 +96,25 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
     line("from jupyterhub.spawner import SimpleLocalProcessSpawner".into());
     line("from japps import install_jhub_apps".into());
     line("c = get_config()  # noqa: F821".into());
+    hub_basics(&mut line, dir, venv, ports);
+    line(format!(
+        "c.JAppsConfig.japps_bin = {}",
+        py_path(&options.japps_bin)
+    ));
+    line(format!("c.JAppsConfig.service_port = {}", ports.service));
+    line(options.japps_config.clone());
+    line(format!(
+        "install_jhub_apps(c, SimpleLocalProcessSpawner, oauth_no_confirm={})",
+        py_bool(options.oauth_no_confirm)
+    ));
+    test_services(&mut line, japps_token, admin_token);
+    finish(out, &options.extra_config)
+}
+
+/// The parts every test hub shares: loopback addresses, sqlite and the cookie secret in the
+/// test's directory, the pure-Python proxy, the DummyAuthenticator, the mock single-user
+/// server.
+fn hub_basics(line: &mut impl FnMut(String), dir: &Path, venv: &Path, ports: &Ports) {
     line(format!(
         "c.JupyterHub.bind_url = {}",
         py(format!("http://127.0.0.1:{}", ports.public))
@@ -136,20 +155,10 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
         "c.SimpleLocalProcessSpawner.home_dir_template = {}",
         py(format!("{}/home/{{username}}", dir.display()))
     ));
-    line(format!(
-        "c.JAppsConfig.japps_bin = {}",
-        py_path(&options.japps_bin)
-    ));
-    line(format!("c.JAppsConfig.service_port = {}", ports.service));
-    line(options.japps_config.clone());
-    line(format!(
-        "install_jhub_apps(c, SimpleLocalProcessSpawner, oauth_no_confirm={})",
-        if options.oauth_no_confirm {
-            "True"
-        } else {
-            "False"
-        }
-    ));
+}
+
+/// The japps service's fixed token, and the test-admin service with its role.
+fn test_services(line: &mut impl FnMut(String), japps_token: &str, admin_token: &str) {
     // A fixed japps token lets tests call the hub with exactly the service's permissions.
     line("for _service in c.JupyterHub.services:".into());
     line("    if _service['name'] == 'japps':".into());
@@ -168,8 +177,11 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
          'access:services!service=japps']})"
             .into(),
     );
-    let mut text = out;
-    let _ = writeln!(text, "{}", options.extra_config);
+}
+
+/// Appends the test's extra configuration and the parent watchdog.
+fn finish(mut text: String, extra_config: &str) -> String {
+    let _ = writeln!(text, "{extra_config}");
     // If the test process dies without dropping its TestHub, the hub sees its parent change
     // and stops itself (and with it the proxy and the services).
     text.push_str(
@@ -180,4 +192,135 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
          threading.Thread(target=_exit_with_parent, daemon=True).start()\n",
     );
     text
+}
+
+fn py_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
+/// How a benchmark or test wants a hub running the original jhub-apps (PyPI `jhub-apps`)
+/// instead of japps, for side-by-side comparisons. See [`crate::TestHub::start_jhub_apps`].
+#[derive(Debug, Clone)]
+pub struct JhubAppsOptions {
+    /// The virtualenv with JupyterHub, the proxy and jhub-apps (`scripts/setup-jhub-apps`).
+    pub venv: PathBuf,
+    /// `JHUB_APP_JWT_SECRET_KEY`: signs the `jhub_apps_access_token` cookie.
+    pub jwt_secret: String,
+    /// Passed to `install_jhub_apps(..., oauth_no_confirm=)`.
+    pub oauth_no_confirm: bool,
+    /// Python placed before `install_jhub_apps`, for `c.JAppsConfig.*` settings.
+    pub jhub_apps_config: String,
+    /// Python appended to the generated config.
+    pub extra_config: String,
+    /// Extra environment for the hub process.
+    pub env: Vec<(String, String)>,
+}
+
+impl JhubAppsOptions {
+    /// The project-local jhub-apps virtualenv and a random JWT secret.
+    pub fn new() -> Self {
+        Self {
+            venv: crate::venv_root().join(format!("jhub-apps-{}", crate::JHUB_APPS_VERSION)),
+            jwt_secret: format!("{}{}", crate::random_token(), crate::random_token()),
+            oauth_no_confirm: true,
+            jhub_apps_config: String::new(),
+            extra_config: String::new(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn venv(mut self, venv: impl Into<PathBuf>) -> Self {
+        self.venv = venv.into();
+        self
+    }
+
+    pub fn jhub_apps_config(mut self, python: &str) -> Self {
+        self.jhub_apps_config.push_str(python);
+        self.jhub_apps_config.push('\n');
+        self
+    }
+
+    pub fn extra_config(mut self, python: &str) -> Self {
+        self.extra_config.push_str(python);
+        self.extra_config.push('\n');
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+impl Default for JhubAppsOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub(crate) struct JhubAppsInputs<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) ports: &'a Ports,
+    pub(crate) admin_token: &'a str,
+    pub(crate) service_token: &'a str,
+    pub(crate) options: &'a JhubAppsOptions,
+}
+
+/// A hub with jhub-apps installed the way its documentation says: `install_jhub_apps` with a
+/// spawner to subclass, `c.JupyterHub.bind_url` set, its templates and `/hub/home` as the
+/// default URL, and the scopes its example configuration gives users for sharing. Its service
+/// listens on its fixed port 10202 and re-reads this file (`jupyterhub_config_path`).
+pub(crate) fn render_jhub_apps(inputs: &JhubAppsInputs<'_>) -> String {
+    let JhubAppsInputs {
+        dir,
+        ports,
+        admin_token,
+        service_token,
+        options,
+    } = inputs;
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    line("# Generated by japps-testkit: a hub running the original jhub-apps.".into());
+    line("import os, signal, sys, threading, time".into());
+    line("from jupyterhub.spawner import SimpleLocalProcessSpawner".into());
+    line("from jhub_apps import theme_template_paths".into());
+    line("from jhub_apps.configuration import install_jhub_apps".into());
+    line("c = get_config()  # noqa: F821".into());
+    hub_basics(&mut line, dir, &options.venv, ports);
+    line("c.JupyterHub.default_url = '/hub/home'".into());
+    line("c.JupyterHub.template_paths = theme_template_paths".into());
+    // The service re-executes this file to read its settings; `python` must be this venv's.
+    line(format!(
+        "c.JAppsConfig.jupyterhub_config_path = {}",
+        py_path(&dir.join("jupyterhub_config.py"))
+    ));
+    line("c.JAppsConfig.python_exec = sys.executable".into());
+    // Plain lists, so the lines after `install_jhub_apps` can walk them.
+    line("c.JupyterHub.services = []".into());
+    line("c.JupyterHub.load_roles = []".into());
+    line(options.jhub_apps_config.clone());
+    // jhub-apps' spawner wraps every app in a shell script that downloads jhub-app-proxy from
+    // GitHub. Fixtures only need server records with their user_options, so the app process
+    // is the hub's mock single-user server, whatever command jhub-apps built.
+    line("class MockAppSpawner(SimpleLocalProcessSpawner):".into());
+    line("    async def start(self):".into());
+    line("        self.cmd = [sys.executable, '-m', 'jupyterhub.tests.mocksu']".into());
+    line("        return await super().start()".into());
+    line(format!(
+        "install_jhub_apps(c, MockAppSpawner, oauth_no_confirm={})",
+        py_bool(options.oauth_no_confirm)
+    ));
+    // The sharing scopes jhub-apps' example configuration adds (japps grants the same ones
+    // by default), so both launchers run with the same user permissions.
+    line("for _role in c.JupyterHub.load_roles:".into());
+    line("    if _role['name'] == 'user':".into());
+    line(
+        "        _role['scopes'].extend(['read:users:name', 'read:groups:name', 'shares!user'])"
+            .into(),
+    );
+    test_services(&mut line, service_token, admin_token);
+    finish(out, &options.extra_config)
 }

@@ -15,6 +15,7 @@
 
 mod browser;
 mod config;
+mod hub_metrics;
 mod process;
 
 use std::collections::BTreeMap;
@@ -23,13 +24,15 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use japps_hub::{HubClient, HubClientConfig, ServiceToken};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 use url::Url;
 
 pub use browser::{
     Browser, Cookie, HUB_LOGIN_COOKIE, SameSite, Visit, is_removal, parse_set_cookie,
     response_set_cookies,
 };
-pub use config::HubOptions;
+pub use config::{HubOptions, JhubAppsOptions};
 use process::HubProcess;
 
 /// The JupyterHub releases japps supports, as pinned in `scripts/versions.sh`.
@@ -59,12 +62,27 @@ impl HubRelease {
 
     /// The virtualenv holding this release, the proxy and the japps plugin.
     pub fn venv(self) -> PathBuf {
-        let root = std::env::var_os("JAPPS_VENV_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join(".cache/venvs"));
-        root.join(format!("hub-{}", self.pip_version()))
+        venv_root().join(format!("hub-{}", self.pip_version()))
     }
 }
+
+/// Where `scripts/setup-python` and `scripts/setup-jhub-apps` put their virtualenvs:
+/// `$JAPPS_VENV_ROOT`, or `.cache/venvs` in the checkout.
+pub(crate) fn venv_root() -> PathBuf {
+    std::env::var_os("JAPPS_VENV_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".cache/venvs"))
+}
+
+/// The jhub-apps release (PyPI `jhub-apps`) that [`TestHub::start_jhub_apps`] runs, as
+/// installed by `scripts/setup-jhub-apps`.
+pub const JHUB_APPS_VERSION: &str = "2026.9.1";
+
+/// The port jhub-apps' service always listens on (on all interfaces).
+pub const JHUB_APPS_PORT: u16 = 10202;
+
+/// The name of jhub-apps' login cookie: an HS256 JWT around the user's hub token.
+pub const JHUB_APPS_COOKIE: &str = "jhub_apps_access_token";
 
 /// The repository checkout this crate was built from.
 pub fn workspace_root() -> PathBuf {
@@ -84,6 +102,11 @@ pub struct TestHub {
     service_port: u16,
     admin_token: String,
     japps_token: String,
+    /// Set for a hub running the original jhub-apps: its `JHUB_APP_JWT_SECRET_KEY`.
+    jwt_secret: Option<String>,
+    /// Process groups of managed services to kill after the hub stopped (jhub-apps' startup
+    /// service leaves `tail -f /dev/null` behind otherwise).
+    service_groups: Vec<i32>,
     process: HubProcess,
     // Dropped after `process` (field order), so the hub can still write its log while it stops.
     dir: tempfile::TempDir,
@@ -131,11 +154,178 @@ impl TestHub {
             service_port: ports.service,
             admin_token,
             japps_token,
+            jwt_secret: None,
+            service_groups: Vec::new(),
             process,
             dir,
         };
         hub.wait_until_up(Duration::from_secs(60)).await;
         hub
+    }
+
+    /// Boots a hub running the original jhub-apps (PyPI `jhub-apps`, from the virtualenv
+    /// `scripts/setup-jhub-apps` creates) instead of japps, installed the way its
+    /// documentation says: `install_jhub_apps`, `c.JupyterHub.bind_url`,
+    /// `JHUB_APP_JWT_SECRET_KEY` in the environment. Its service is also named `japps`, so
+    /// [`Self::service_url`] and [`Self::japps_client`] address it; it listens on the fixed
+    /// port [`JHUB_APPS_PORT`], so only one such hub can run at a time. The hub's JupyterHub
+    /// version is whatever that virtualenv holds (5.5.4). Apps never really run: the spawner
+    /// starts the hub's mock single-user server instead of jhub-apps' app command (which
+    /// downloads jhub-app-proxy), enough for [`Self::create_stopped_app`].
+    /// Authenticate as a user with the cookie [`Self::jhub_apps_access_token`] makes.
+    pub async fn start_jhub_apps(options: JhubAppsOptions) -> TestHub {
+        let venv = &options.venv;
+        assert!(
+            venv.join("bin/jupyterhub").exists() && venv.join(".recipe").exists(),
+            "no jhub-apps {JHUB_APPS_VERSION} virtualenv at {}: run scripts/setup-jhub-apps",
+            venv.display()
+        );
+        // JupyterHub gives a managed service 10 seconds to answer. Importing jhub-apps takes
+        // seconds of CPU in each of its workers, which a busy 2-core machine may not fit in;
+        // the hub then exits. Such a start is tried again, up to 3 times in all.
+        for attempt in 1..=3 {
+            if let Err(err) = TcpListener::bind(("0.0.0.0", JHUB_APPS_PORT)) {
+                panic!(
+                    "port {JHUB_APPS_PORT}, where jhub-apps' service always listens, is taken \
+                     ({err}): stop whatever uses it (another jhub-apps hub?)"
+                );
+            }
+            let mut hub = Self::spawn_jhub_apps(&options);
+            // The hub starts its services in sessions of their own, which its process group
+            // does not reach; note them while it boots so dropping the hub ends them, also
+            // when the hub gives up on them.
+            let deadline = Instant::now() + Duration::from_secs(90);
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .build()
+                .unwrap();
+            while hub.process.exit_status().is_none() && Instant::now() < deadline {
+                for group in process::session_children(hub.process.pid()) {
+                    if !hub.service_groups.contains(&group) {
+                        hub.service_groups.push(group);
+                    }
+                }
+                if let Ok(response) = client.get(hub.service_url("status")).send().await
+                    && response.status().is_success()
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if attempt < 3
+                && hub.process.exit_status().is_some()
+                && hub.logs().contains("Cannot connect to japps service")
+            {
+                eprintln!("jhub-apps' service did not answer in time; starting its hub again");
+                drop(hub);
+                continue;
+            }
+            hub.wait_until_up(Duration::from_secs(30)).await;
+            let version = hub.hub_version().await;
+            hub.release = HubRelease::ALL
+                .into_iter()
+                .find(|release| {
+                    let (major_minor, _) = release.pip_version().rsplit_once('.').unwrap();
+                    version.starts_with(&format!("{major_minor}."))
+                })
+                .unwrap_or_else(|| panic!("jhub-apps virtualenv runs JupyterHub {version}"));
+            return hub;
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// Writes the configuration of a jhub-apps hub and starts JupyterHub with it.
+    fn spawn_jhub_apps(options: &JhubAppsOptions) -> TestHub {
+        let dir = tempfile::Builder::new()
+            .prefix("jhub-apps-hub-")
+            .tempdir()
+            .expect("temporary directory");
+        let mut ports = Ports::free();
+        ports.service = JHUB_APPS_PORT;
+        let admin_token = random_token();
+        let service_token = random_token();
+        let config_path = dir.path().join("jupyterhub_config.py");
+        std::fs::write(
+            &config_path,
+            config::render_jhub_apps(&config::JhubAppsInputs {
+                dir: dir.path(),
+                ports: &ports,
+                admin_token: &admin_token,
+                service_token: &service_token,
+                options,
+            }),
+        )
+        .expect("write jupyterhub_config.py");
+        let mut env = options.env.clone();
+        env.push((
+            "JHUB_APP_JWT_SECRET_KEY".to_owned(),
+            options.jwt_secret.clone(),
+        ));
+        let process = HubProcess::spawn(&options.venv, dir.path(), &config_path, &env);
+        let public_url = Url::parse(&format!("http://127.0.0.1:{}/", ports.public)).unwrap();
+        let api_url = public_url.join("hub/api").unwrap();
+        TestHub {
+            // Set from the version the hub reports once it is up.
+            release: HubRelease::V5_5,
+            public_url,
+            api_url,
+            service_port: ports.service,
+            admin_token,
+            japps_token: service_token,
+            jwt_secret: Some(options.jwt_secret.clone()),
+            service_groups: Vec::new(),
+            process,
+            dir,
+        }
+    }
+
+    /// The JupyterHub version the running hub reports.
+    pub async fn hub_version(&self) -> String {
+        let root = self.admin_get("hub/api/").await;
+        root["version"].as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn admin_get(&self, path: &str) -> serde_json::Value {
+        let response = reqwest::Client::new()
+            .get(self.url(path))
+            .header("Authorization", format!("token {}", self.admin_token))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"));
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(status.is_success(), "GET {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("GET {path}: {err}: {text}"))
+    }
+
+    /// Whether this hub runs the original jhub-apps ([`Self::start_jhub_apps`]).
+    pub fn is_jhub_apps(&self) -> bool {
+        self.jwt_secret.is_some()
+    }
+
+    /// The `jhub_apps_access_token` cookie value jhub-apps' OAuth callback would set for a
+    /// user whose hub token is `hub_token`: an HS256 JWT signed with the hub's
+    /// `JHUB_APP_JWT_SECRET_KEY`, valid for an hour. Only for a [`Self::start_jhub_apps`] hub.
+    pub fn jhub_apps_access_token(&self, hub_token: &str) -> String {
+        let secret = self
+            .jwt_secret
+            .as_deref()
+            .expect("jhub_apps_access_token needs a hub started with start_jhub_apps");
+        let exp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        let claims = serde_json::json!({
+            "access_token_data": {"access_token": hub_token, "token_type": "Bearer"},
+            "exp": exp,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign the jhub-apps cookie")
     }
 
     async fn wait_until_up(&self, limit: Duration) {
@@ -302,9 +492,16 @@ impl TestHub {
     /// read from its metrics page with the admin token. That token's identity is cached
     /// after the first read, so reading twice shows exactly the calls made in between.
     pub async fn service_hub_calls(&self) -> BTreeMap<String, u64> {
+        self.service_hub_calls_with(&self.admin_token).await
+    }
+
+    /// [`Self::service_hub_calls`], reading the metrics page with another token that has
+    /// the `read:metrics` scope. A token read for the first time costs the service one
+    /// `GET /user`, counted in that same read.
+    pub async fn service_hub_calls_with(&self, token: &str) -> BTreeMap<String, u64> {
         let response = reqwest::Client::new()
             .get(self.service_url("metrics"))
-            .header("Authorization", format!("token {}", self.admin_token))
+            .header("Authorization", format!("token {token}"))
             .send()
             .await
             .expect("GET metrics");
@@ -381,6 +578,32 @@ impl TestHub {
             .unwrap_or_else(|err| panic!("share {owner}/{server}: {err}"));
     }
 
+    /// The hub API requests the hub has answered so far, by call (`"GET /users/{name}"` →
+    /// count), as the hub itself counts them: `jupyterhub_request_duration_seconds_count`
+    /// on its Prometheus page `/hub/metrics`, read with the admin token (`read:metrics`).
+    /// Only the REST API's handlers (`jupyterhub.apihandlers.*`) are counted, so neither the
+    /// metrics page itself nor hub pages; answers other than 2xx/3xx are counted under the
+    /// call with the status appended (`"GET /users/{name} 404"`). Every call goes through
+    /// the hub, whichever service makes it, so this counts japps and jhub-apps alike.
+    pub async fn hub_api_calls(&self) -> BTreeMap<String, u64> {
+        let response = reqwest::Client::new()
+            .get(self.url("hub/metrics"))
+            .header("Authorization", format!("token {}", self.admin_token))
+            .send()
+            .await
+            .expect("GET /hub/metrics");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET /hub/metrics: {text}");
+        let calls = hub_metrics::api_calls(&text);
+        assert!(
+            text.contains(hub_metrics::REQUESTS),
+            "no {} lines in /hub/metrics",
+            hub_metrics::REQUESTS
+        );
+        calls
+    }
+
     /// Everything the hub, its proxy and its services (japps included) have logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
@@ -390,6 +613,10 @@ impl TestHub {
 impl Drop for TestHub {
     fn drop(&mut self) {
         self.process.stop(self.dir.path());
+        // The hub stopped its services' main processes; their children may remain.
+        for group in &self.service_groups {
+            let _ = killpg(Pid::from_raw(*group), Signal::SIGKILL);
+        }
         if std::thread::panicking() {
             let logs = self.logs();
             let tail: Vec<&str> = logs.lines().rev().take(60).collect();

@@ -47,6 +47,11 @@ impl HubProcess {
         }
     }
 
+    /// The hub's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.lock().unwrap().id()
+    }
+
     pub(crate) fn exit_status(&self) -> Option<ExitStatus> {
         self.child.lock().unwrap().try_wait().ok().flatten()
     }
@@ -79,4 +84,29 @@ fn path_with(venv: &Path) -> String {
         Ok(path) => format!("{}:{path}", bin.display()),
         Err(_) => bin.display().to_string(),
     }
+}
+
+/// The children of `parent` that lead a process group of their own: the processes the hub
+/// starts in new sessions (its proxy, managed services, single-user servers). Linux only;
+/// elsewhere none.
+pub(crate) fn session_children(parent: u32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.get(1).and_then(|ppid| ppid.parse::<u32>().ok()) == Some(parent)
+                && fields.get(2).and_then(|pgrp| pgrp.parse::<i32>().ok()) == Some(*pid)
+        })
+        .collect()
 }

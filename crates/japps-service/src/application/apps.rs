@@ -9,28 +9,40 @@ use std::collections::{BTreeMap, BTreeSet};
 use japps_hub::{HubClient, HubError, Server, ShareItem, fan_out};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::error::ServiceError;
+use crate::routes::openapi::UserOptions;
 
 /// How many owners' models are fetched at once.
 const OWNER_CONCURRENCY: usize = 10;
 
 /// A server as the jhub-apps API shows it: the hub's server model without the spawner's
 /// `state` (which the service may read but a user must never see).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub(crate) struct ServerView {
+    /// The server name; `""` is the default server.
+    #[schema(example = "sales")]
     name: String,
+    /// JupyterHub 6 only.
     #[serde(skip_serializing_if = "Option::is_none")]
     display_name: Option<String>,
+    /// `owner/name`.
+    #[schema(example = "alice/sales")]
     full_name: String,
+    #[schema(example = "/user/alice/sales/")]
     url: String,
     progress_url: Option<String>,
     started: Option<String>,
     last_activity: Option<String>,
+    /// `spawn`, `stop`, `check` (JupyterHub 6 also `rename`), or null.
     pending: Option<String>,
     ready: bool,
     stopped: bool,
+    /// The app's definition, as its creator stored it.
+    #[schema(value_type = UserOptions)]
     user_options: Map<String, Value>,
+    /// Only when the hub knows its public URL.
     full_url: Option<String>,
     full_progress_url: Option<String>,
 }
@@ -72,9 +84,11 @@ impl From<Server> for ServerView {
 }
 
 /// `GET server/`: `{user_apps, shared_apps}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AppsView {
+    /// Every server of the caller, stopped ones and the default server included.
     pub(crate) user_apps: Vec<ServerView>,
+    /// Servers other users share with the caller.
     pub(crate) shared_apps: Vec<ServerView>,
 }
 

@@ -16,6 +16,7 @@ use japps_domain::theme::Theme;
 use japps_hub::{HubClient, User};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::application::python::{Callable, EvalError, PythonEvaluator};
 use crate::settings::Settings;
@@ -55,10 +56,15 @@ pub(crate) fn logo(name: &str) -> Option<&'static [u8]> {
 
 /// One entry of `GET frameworks/`. jhub-apps also sends `logo_path`, a path on its server;
 /// japps does not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub(crate) struct FrameworkView {
+    /// The framework's name in an app's `user_options.framework`.
+    #[schema(example = "panel")]
     pub(crate) name: &'static str,
+    #[schema(example = "Panel")]
     pub(crate) display_name: &'static str,
+    /// The logo's URL on this service.
+    #[schema(example = "/services/japps/static/logos/panel.svg")]
     pub(crate) logo: String,
 }
 

@@ -4,7 +4,11 @@
 
 pub(crate) mod apps;
 pub(crate) mod catalog;
+pub(crate) mod git_config;
 pub(crate) mod identity;
+pub(crate) mod lifecycle;
 pub(crate) mod python;
 pub(crate) mod services;
 pub(crate) mod sharing;
+pub(crate) mod startup_apps;
+pub(crate) mod thumbnails;

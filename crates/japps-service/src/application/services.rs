@@ -5,18 +5,28 @@ use std::collections::BTreeMap;
 use japps_hub::{HubClient, Service};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::error::ServiceError;
 
 /// A hub service projected to what the launcher shows. `command`, `pid`, `prefix` and
 /// `roles` stay out: they describe the deployment, not the service.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ServiceView {
+    #[schema(example = "japps")]
     name: String,
+    /// `service`.
+    #[schema(example = "service")]
     kind: String,
     admin: bool,
+    /// Whether the hub lists the service on its home page.
     display: bool,
+    /// The service's `info` (`name`, `url`, `description`, `external`, `pinned`,
+    /// `thumbnail`, ... as the operator configured it).
+    #[schema(value_type = Object)]
     info: Map<String, Value>,
+    /// Where the service is, when it has a URL.
+    #[schema(example = "/services/japps/")]
     url: Option<String>,
 }
 

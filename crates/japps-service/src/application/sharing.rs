@@ -5,15 +5,20 @@ use std::collections::BTreeSet;
 use japps_domain::sharing::SharePlan;
 use japps_hub::{HubClient, fan_out};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ServiceError;
 
 /// How many groups' member lists are read at once.
 const GROUP_CONCURRENCY: usize = 10;
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub(crate) struct ShareTargets {
+    /// User names, sorted.
+    #[schema(example = json!(["bob", "carol"]))]
     pub(crate) users: Vec<String>,
+    /// Group names, sorted.
+    #[schema(example = json!(["class-a"]))]
     pub(crate) groups: Vec<String>,
 }
 

@@ -29,7 +29,6 @@ const HUB_SESSION_COOKIE: &str = "jupyterhub-session-id";
 pub(crate) struct Caller {
     pub(crate) user: Arc<User>,
     /// The caller's own hub token: actions on the hub run with it.
-    #[expect(dead_code, reason = "the app lifecycle actions run with it")]
     pub(crate) token: UserToken,
 }
 

@@ -115,6 +115,11 @@ impl Sessions {
         }
     }
 
+    /// The session cookie's name (`__Host-` prefixed when so configured).
+    pub(crate) fn session_cookie(&self) -> &str {
+        &self.session_name
+    }
+
     fn jar(&self, headers: &HeaderMap) -> PrivateCookieJar {
         PrivateCookieJar::from_headers(headers, self.key.clone())
     }

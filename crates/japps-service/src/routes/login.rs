@@ -12,18 +12,40 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use japps_hub::{HubError, OAuthCode};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::auth::session::StateError;
-use crate::error::ServiceError;
+use crate::error::{ErrorBody, ServiceError};
+use crate::routes::openapi::{HubErrors, LoginErrors};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct LoginQuery {
+    /// Where to go after the login: a path on this origin (anything else is ignored).
+    #[param(example = "/services/japps/user")]
     next: Option<String>,
 }
 
 /// `GET {prefix}jhub-login[?next=]`: sends the browser to the hub to authorize the login.
+#[utoipa::path(
+    get,
+    path = "/jhub-login",
+    operation_id = "login",
+    tag = "login",
+    summary = "Start a browser login",
+    description = "Sends the browser to the hub's OAuth authorize page (with `state` and S256 \
+        PKCE), remembering the login in a short-lived encrypted cookie. Public; no hub call.",
+    params(LoginQuery),
+    responses(
+        (status = 302, description = "To the hub's authorize page.",
+            headers(
+                ("location" = String, description = "`{hub}/hub/api/oauth2/authorize?...`"),
+                ("set-cookie" = String, description = "The OAuth state cookie."),
+            )),
+    ),
+)]
 pub(crate) async fn start(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -55,15 +77,42 @@ pub(crate) async fn start(
     Ok((jar, found(&location)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct CallbackQuery {
+    /// The authorization code from the hub.
     code: Option<String>,
+    /// Must be the `state` this browser was given by `jhub-login`.
     state: Option<String>,
+    /// Set by the hub instead of `code` when the login was refused.
     error: Option<String>,
 }
 
 /// `GET {prefix}oauth_callback`: checks `state`, exchanges the code for the user's hub
 /// token, stores it in the session cookie and returns the browser to where it was going.
+#[utoipa::path(
+    get,
+    path = "/oauth_callback",
+    operation_id = "oauth_callback",
+    tag = "login",
+    summary = "Finish a browser login (the hub's OAuth redirect)",
+    description = "Checks `state` against this browser's login cookie, exchanges `code` for \
+        the user's hub token (one hub call), stores it in the encrypted `japps-session` cookie \
+        and sends the browser on to `next` (default: the hub's home page).",
+    params(CallbackQuery),
+    responses(
+        (status = 302, description = "Logged in; on to `next`.",
+            headers(
+                ("location" = String, description = "The `next` path of the login."),
+                ("set-cookie" = String, description = "The session cookie."),
+            )),
+        (status = 400, description = "The hub refused the login, or `code`/`state` is missing \
+            or expired.", body = ErrorBody),
+        (status = 403, description = "`state` does not match, or no login is in progress in \
+            this browser.", body = ErrorBody),
+        HubErrors,
+    ),
+)]
 pub(crate) async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -126,6 +175,22 @@ pub(crate) async fn callback(
 
 /// `GET {prefix}logout`: ends the japps session and the hub session (which also revokes
 /// the hub tokens issued to this browser).
+#[utoipa::path(
+    get,
+    path = "/logout",
+    operation_id = "logout_page",
+    tag = "login",
+    summary = "Log out of japps and the hub",
+    description = "Clears the japps session cookie and sends the browser to the hub's logout \
+        page, which ends the hub session too. Public; no hub call.",
+    responses(
+        (status = 302, description = "To the hub's logout page.",
+            headers(
+                ("location" = String, description = "`{base_url}hub/logout`"),
+                ("set-cookie" = String, description = "Removes the session cookie."),
+            )),
+    ),
+)]
 pub(crate) async fn logout_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let jar = state.sessions().end(&headers);
     let hub_logout = format!("{}hub/logout", state.settings().base_url);
@@ -133,6 +198,21 @@ pub(crate) async fn logout_page(State(state): State<AppState>, headers: HeaderMa
 }
 
 /// `POST {prefix}logout`: ends the japps session only, for scripts and the launcher UI.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    operation_id = "logout",
+    tag = "login",
+    summary = "End the japps session",
+    description = "Clears the japps session cookie; the hub session stays. For scripts and \
+        the launcher UI. Cookie-authenticated requests must come from this site (CSRF check).",
+    responses(
+        (status = 204, description = "The session cookie is cleared.",
+            headers(("set-cookie" = String, description = "Removes the session cookie."))),
+        LoginErrors,
+    ),
+    security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
+)]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -9,10 +9,31 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
+use crate::routes::openapi::LoginErrors;
 use crate::state::AppState;
 
 const SCOPE: &str = "read:metrics";
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "status",
+    summary = "Prometheus metrics",
+    description = "Hub calls japps made, by hub endpoint, and identity cache hits and misses, \
+        in the Prometheus text format. Needs the `read:metrics` scope, like the hub's own \
+        metrics.",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4.", body = String,
+            content_type = "text/plain; version=0.0.4"),
+        LoginErrors,
+    ),
+    security(
+        ("hub_token" = ["read:metrics"]),
+        ("session_cookie" = ["read:metrics"]),
+        ("jhub_apps_cookie" = ["read:metrics"]),
+    ),
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,8 +2,12 @@
 //! layer, and shape the answer; nothing else.
 
 pub(crate) mod catalog;
+pub(crate) mod docs;
+pub(crate) mod git_config;
+pub(crate) mod lifecycle;
 pub(crate) mod login;
 pub(crate) mod metrics;
+pub(crate) mod openapi;
 pub(crate) mod servers;
 pub(crate) mod services;
 pub(crate) mod static_files;

@@ -5,9 +5,26 @@ use axum::extract::{Path, State};
 
 use crate::application::apps::{self, AppsView, ServerView};
 use crate::auth::Caller;
-use crate::error::ServiceError;
+use crate::error::{ErrorBody, ServiceError};
+use crate::routes::openapi::LoginErrors;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/server/",
+    operation_id = "list_servers",
+    tag = "apps",
+    summary = "My servers and the servers shared with me",
+    description = "`user_apps`: every server of the caller, the default server (`\"\"`) and \
+        stopped ones included. `shared_apps`: the servers other users share with the caller, \
+        matched by owner and name; an owner that cannot be read is skipped. Two hub calls, \
+        plus one per distinct owner of a shared server.",
+    responses(
+        (status = 200, description = "The caller's apps.", body = AppsView),
+        LoginErrors,
+    ),
+    security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -17,6 +34,23 @@ pub(crate) async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/server/{name}",
+    operation_id = "get_server",
+    tag = "apps",
+    summary = "One of my servers",
+    description = "One of the caller's own servers. One hub call.",
+    params(("name" = String, Path,
+        description = "The server name; `lab` and `vscode` mean the default server.",
+        example = "sales")),
+    responses(
+        (status = 200, description = "The server.", body = ServerView),
+        (status = 404, description = "The caller has no server of that name.", body = ErrorBody),
+        LoginErrors,
+    ),
+    security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
+)]
 pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,

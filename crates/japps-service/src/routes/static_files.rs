@@ -8,11 +8,26 @@ use axum::http::header::{
 use axum::response::{IntoResponse, Response};
 
 use crate::application::catalog;
-use crate::error::ServiceError;
+use crate::error::{ErrorBody, ServiceError};
 
 /// A week: logos change only with a japps release.
 const CACHE: &str = "public, max-age=604800";
 
+#[utoipa::path(
+    get,
+    path = "/static/logos/{file}",
+    operation_id = "logo",
+    tag = "static",
+    summary = "A framework's logo, or japps' own",
+    description = "japps' own SVG artwork, embedded in the binary: `<framework>.svg` for each \
+        framework `frameworks/` can list, and `japps.svg`. Public; cached for a week.",
+    params(("file" = String, Path, description = "`<name>.svg`", example = "panel.svg")),
+    responses(
+        (status = 200, description = "The logo.", body = String, content_type = "image/svg+xml",
+            headers(("cache-control" = String, description = "`public, max-age=604800`"))),
+        (status = 404, description = "No such logo.", body = ErrorBody),
+    ),
+)]
 pub(crate) async fn logo(Path(file): Path<String>) -> Result<Response, ServiceError> {
     let svg = file
         .strip_suffix(".svg")

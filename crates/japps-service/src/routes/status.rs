@@ -3,13 +3,29 @@
 
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Status {
+    /// Always `ok`.
+    #[schema(example = "ok")]
     status: &'static str,
+    /// The japps version.
+    #[schema(example = "0.1.0")]
     version: &'static str,
 }
 
+/// Liveness and version
+///
+/// Public; no hub call. The same answer is at the service root, which JupyterHub polls
+/// at startup.
+#[utoipa::path(
+    get,
+    path = "/status",
+    operation_id = "status",
+    tag = "status",
+    responses((status = 200, description = "The service is up.", body = Status)),
+)]
 pub(crate) async fn get() -> Json<Status> {
     Json(Status {
         status: "ok",

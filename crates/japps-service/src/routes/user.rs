@@ -7,25 +7,56 @@ use axum::Json;
 use japps_hub::Server;
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::routes::openapi::{HubServer, LoginErrors};
 
 /// jhub-apps' `User` response model: the hub model minus fields the UI does not use
 /// (`roles`, `created`); `share_permissions` has its own endpoint in japps.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UserModel<'a> {
+    #[schema(example = "alice")]
     name: &'a str,
     admin: bool,
+    /// The groups the user is in.
+    #[schema(value_type = Vec<String>)]
     groups: &'a [String],
+    /// `user`, or `service` for a hub service calling with its own token.
+    #[schema(example = "user")]
     kind: &'a str,
+    /// The default server's URL, when it runs.
     server: Option<&'a str>,
+    /// The default server's pending action (`spawn`, `stop`, ...).
     pending: Option<&'a str>,
     last_activity: Option<&'a str>,
+    /// The user's servers by name (the default server is `""`), as the hub reports them.
+    #[schema(value_type = BTreeMap<String, HubServer>)]
     servers: &'a BTreeMap<String, Server>,
+    /// The expanded scopes of the caller's token.
+    #[schema(value_type = Vec<String>)]
     scopes: &'a [String],
+    /// The authenticator's state, when the hub shares it with the token.
+    #[schema(value_type = Option<Object>)]
     auth_state: Option<&'a Value>,
 }
 
+/// `GET {prefix}user`: the caller's user model.
+#[utoipa::path(
+    get,
+    path = "/user",
+    operation_id = "get_user",
+    tag = "user",
+    summary = "The caller's user model",
+    description = "jhub-apps' `User`: the hub's user model without `roles` and `created` \
+        (`share_permissions` has its own endpoint). No hub call while the caller's identity \
+        is cached.",
+    responses(
+        (status = 200, description = "The caller.", body = UserModel),
+        LoginErrors,
+    ),
+    security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
+)]
 pub(crate) async fn get(caller: Caller) -> Json<Value> {
     let user = &caller.user;
     let model = UserModel {

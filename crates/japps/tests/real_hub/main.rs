@@ -5,8 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod catalog;
+mod git_config;
 mod hub_client;
+mod lifecycle;
 mod login;
+mod openapi;
 mod read_path;
 mod service;
 

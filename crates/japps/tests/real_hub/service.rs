@@ -120,12 +120,18 @@ async fn runs_as_external_service_with_only_the_hub_environment(release: HubRele
     .await
     .unwrap_or_else(|_| panic!("{connected:?} not logged:\n{log}"));
 
-    let body: Value = reqwest::get(hub.url("services/apps-ext/status"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The proxy may need a moment to reach a target that came up after its route.
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        let response = reqwest::get(hub.url("services/apps-ext/status"))
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            body = response.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(
         body["status"], "ok",
         "the external service answers through the hub's proxy"

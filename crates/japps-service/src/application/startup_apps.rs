@@ -1,0 +1,274 @@
+//! Startup apps (`c.JAppsConfig.startup_apps`): when the service starts, each configured
+//! app must exist, stopped, with exactly the configured options and shares.
+//!
+//! Reconciliation compares first and writes only what differs, so a second run (a restart,
+//! a second replica) changes nothing. Users are handled concurrently, each user's apps in
+//! order (jhub-apps grouped them without sorting, so items of one user could race). It runs
+//! with the service's own token: no user is online to act. Hub errors are retried.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use japps_domain::StartupApp;
+use japps_hub::{HubCaller, HubError, ShareItem, ShareTarget, StartServer, fan_out};
+use serde_json::{Map, Value};
+
+use crate::application::thumbnails;
+use crate::state::AppState;
+
+const ATTEMPTS: u32 = 5;
+const USER_CONCURRENCY: usize = 4;
+const WAIT: Duration = Duration::from_secs(60);
+
+/// What reconciling one app did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reconciled {
+    Unchanged,
+    Updated,
+    Failed,
+}
+
+/// Reconciles every configured startup app; logs one line per app and a summary.
+pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
+    let apps = &state.settings().config.startup_apps;
+    if apps.is_empty() {
+        return Vec::new();
+    }
+    let mut by_user: BTreeMap<&str, Vec<&StartupApp>> = BTreeMap::new();
+    for app in apps {
+        by_user.entry(app.username.as_str()).or_default().push(app);
+    }
+    let groups: Vec<Vec<StartupApp>> = by_user
+        .into_values()
+        .map(|apps| apps.into_iter().cloned().collect())
+        .collect();
+    let results = fan_out(groups, USER_CONCURRENCY, |apps| async move {
+        let mut results = Vec::new();
+        for app in &apps {
+            results.push(reconcile_with_retries(state, app).await);
+        }
+        results
+    })
+    .await;
+    let results: Vec<Reconciled> = results.into_iter().flatten().collect();
+    let count = |kind| results.iter().filter(|r| **r == kind).count();
+    tracing::info!(
+        unchanged = count(Reconciled::Unchanged),
+        updated = count(Reconciled::Updated),
+        failed = count(Reconciled::Failed),
+        "startup apps reconciled"
+    );
+    results
+}
+
+async fn reconcile_with_retries(state: &AppState, app: &StartupApp) -> Reconciled {
+    let mut delay = Duration::from_millis(500);
+    for attempt in 1..=ATTEMPTS {
+        match reconcile(state, app).await {
+            Ok(outcome) => {
+                tracing::info!(user = %app.username, server = %app.servername, ?outcome, "startup app");
+                return outcome;
+            }
+            // A missing user or a name the hub refuses will not get better by waiting.
+            Err(err) if matches!(err.status(), Some(400 | 404)) => {
+                tracing::error!(user = %app.username, server = %app.servername, error = %err, "startup app cannot be created");
+                return Reconciled::Failed;
+            }
+            Err(err) => {
+                tracing::warn!(user = %app.username, server = %app.servername, attempt, error = %err, "startup app: retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+    Reconciled::Failed
+}
+
+/// The options as stored, normalised the way `POST server` stores them.
+fn desired_options(app: &StartupApp) -> Map<String, Value> {
+    let mut options = app.user_options.clone();
+    options.insert("jhub_app".into(), Value::Bool(true));
+    options.insert("name".into(), Value::String(app.servername.clone()));
+    if !options.get("display_name").is_some_and(Value::is_string) {
+        options.insert("display_name".into(), Value::String(app.servername.clone()));
+    }
+    let framework = options
+        .get("framework")
+        .and_then(Value::as_str)
+        .unwrap_or("custom")
+        .to_owned();
+    let has_thumbnail = options
+        .get("thumbnail")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    if !has_thumbnail {
+        options.insert(
+            "thumbnail".into(),
+            Value::String(thumbnails::default_thumbnail(&framework)),
+        );
+    }
+    options
+}
+
+fn desired_shares(options: &Map<String, Value>) -> BTreeSet<(String, String)> {
+    let mut shares = BTreeSet::new();
+    if let Some(share_with) = options.get("share_with") {
+        for (kind, key) in [("user", "users"), ("group", "groups")] {
+            for name in share_with
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = name.as_str() {
+                    shares.insert((kind.to_owned(), name.to_owned()));
+                }
+            }
+        }
+    }
+    shares
+}
+
+fn current_shares(items: &[ShareItem]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .filter_map(|item| match (&item.user, &item.group) {
+            (Some(user), _) => Some(("user".to_owned(), user.name.clone())),
+            (None, Some(group)) => Some(("group".to_owned(), group.name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn reconcile(state: &AppState, app: &StartupApp) -> Result<Reconciled, HubError> {
+    let hub = state.hub();
+    let service = hub.as_service();
+    let (user, server) = (app.username.as_str(), app.servername.as_str());
+    let options = desired_options(app);
+    let title = options
+        .get("display_name")
+        .and_then(Value::as_str)
+        .unwrap_or(server)
+        .to_owned();
+    let v6 = hub.version().await?.is_v6_or_later();
+
+    let existing = service.user(user, true).await?.servers.remove(server);
+    let options_match = existing.as_ref().is_some_and(|s| {
+        s.user_options == options && (!v6 || s.display_name.as_deref() == Some(title.as_str()))
+    });
+    let stopped = existing
+        .as_ref()
+        .is_none_or(|s| s.stopped || (!s.ready && s.pending.is_none()));
+    let mut changed = false;
+
+    if existing.is_some() && !stopped {
+        service.stop_server(user, server, false).await?;
+        wait(&service, user, server, |s| s.stopped).await?;
+        changed = true;
+    }
+    if !options_match {
+        let store = StartServer {
+            display_name: Some(title.clone()),
+            user_options: Some(options.clone()),
+        };
+        if v6 {
+            // 6.x stores options without starting anything.
+            if existing.is_some() {
+                service.update_server(user, server, &store).await?;
+            } else {
+                service.create_server(user, server, &store).await?;
+            }
+        } else {
+            // 5.x stores options only by starting with them; stop again right after.
+            service.start_server(user, server, &store).await?;
+            wait(&service, user, server, |s| s.ready || s.stopped).await?;
+            service.stop_server(user, server, false).await?;
+            wait(&service, user, server, |s| s.stopped).await?;
+        }
+        changed = true;
+    }
+
+    let want = desired_shares(&options);
+    let have = if existing.is_some() {
+        current_shares(&service.server_shares(user, server).await?)
+    } else {
+        BTreeSet::new()
+    };
+    if want != have {
+        if !have.is_empty() {
+            service.revoke_all_shares(user, server).await?;
+        }
+        for (kind, name) in &want {
+            let target = if kind == "user" {
+                ShareTarget::User(name.clone())
+            } else {
+                ShareTarget::Group(name.clone())
+            };
+            if let Err(err) = service.share(user, server, &target).await {
+                tracing::warn!(user, server, kind = %kind, target = %name, error = %err, "startup app: share failed");
+            }
+        }
+        changed = true;
+    }
+    Ok(if changed {
+        Reconciled::Updated
+    } else {
+        Reconciled::Unchanged
+    })
+}
+
+async fn wait(
+    service: &HubCaller<'_>,
+    user: &str,
+    server: &str,
+    done: impl Fn(&japps_hub::Server) -> bool,
+) -> Result<(), HubError> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        let model = service.user(user, true).await?;
+        if model.servers.get(server).is_some_and(&done) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Err(HubError::Config(format!(
+        "{user}/{server} did not reach the expected state in time"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn options_are_normalised_like_created_apps() {
+        let app = StartupApp {
+            username: "alice".into(),
+            servername: "welcome".into(),
+            user_options:
+                json!({"framework": "panel", "share_with": {"users": ["bob"], "groups": ["team"]}})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+        };
+        let options = desired_options(&app);
+        assert_eq!(options["jhub_app"], true);
+        assert_eq!(options["name"], "welcome");
+        assert_eq!(options["display_name"], "welcome");
+        assert!(
+            options["thumbnail"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/")
+        );
+        assert_eq!(
+            desired_shares(&options),
+            BTreeSet::from([
+                ("group".into(), "team".into()),
+                ("user".into(), "bob".into())
+            ])
+        );
+    }
+}
