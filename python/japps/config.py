@@ -217,6 +217,13 @@ class JAppsConfig(LoggingConfigurable):
         "with 413; accepted ones are stored scaled down to 400 pixels.",
     ).tag(config=True)
 
+    allow_profile_image = Bool(
+        False,
+        help="Let users run an app in a container image of their choice "
+        "(user_options.profile_image, on the server-types page). Off by "
+        "default: any image could then run on the cluster.",
+    ).tag(config=True)
+
     allow_local_git_repositories = Bool(
         False,
         help="Let app-config-from-git/ clone file:// URLs and local paths. "

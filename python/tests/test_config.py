@@ -32,6 +32,7 @@ JAPPS_DEFAULTS = {
     "cookie_secret_file": "japps_cookie_secret",
     "thumbnail_max_bytes": 5 * 1024 * 1024,
     "allow_local_git_repositories": False,
+    "allow_profile_image": False,
     "git_clone_timeout": 60,
     "git_clone_max_bytes": 100 * 1024 * 1024,
 }

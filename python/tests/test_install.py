@@ -154,6 +154,7 @@ def test_japps_config_round_trips(c, work_dir):
         "callables": [],
         "conda_envs": ["base", "gpu"],
         "cookie_secret_file": "japps_cookie_secret",
+        "allow_profile_image": False,
         "git_clone_max_bytes": 100 * 1024 * 1024,
         "git_clone_timeout": 60,
         "grant_sharing_scopes": True,

@@ -16,6 +16,7 @@ real_hub_tests!(
     bad_input_is_refused_with_a_message,
     uploads_are_checked_and_scaled,
     startup_apps_are_reconciled_once,
+    custom_images_when_the_operator_allows_them,
 );
 
 /// The role that lets dave start alice's app: granted by the hub, not by japps.
@@ -608,4 +609,36 @@ async fn startup_apps_are_reconciled_once(release: HubRelease) {
         state,
         "nothing changed on the hub"
     );
+}
+
+async fn custom_images_when_the_operator_allows_them(release: HubRelease) {
+    let hub = hub_with(release, "c.JAppsConfig.allow_profile_image = True\n", "").await;
+    hub.create_users(&["alice"]).await;
+    let alice = hub.user_token("alice").await;
+    let options = json!({"display_name": "Imaged", "description": "", "framework": "panel",
+                         "profile": "small", "profile_image": "quay.io/example/app:1.0", "conda_env": "base",
+                         "keep_alive": true, "public": true, "env": {"K": "V"},
+                         "repository": {"url": "https://example.org/repo.git", "config_directory": ".", "ref": "main"}});
+    let (status, body) = create(
+        &hub,
+        &alice,
+        Form::new().text("data", data("Imaged", options.clone())),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let stored = get(&hub, &alice, "server/imaged").await;
+    for field in [
+        "profile",
+        "profile_image",
+        "conda_env",
+        "keep_alive",
+        "public",
+        "env",
+        "repository",
+    ] {
+        assert_eq!(
+            stored["user_options"][field], options[field],
+            "{field} stored as sent"
+        );
+    }
 }
