@@ -18,6 +18,8 @@ c.ConfigurableHTTPProxy.command = [os.path.join(sys.prefix, "bin", "configurable
 c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = {"admin"}
+# The users the example apps belong to and are shared with exist from the start.
+c.JupyterHub.load_groups = {"demo-users": {"users": ["demo", "alice"]}}
 
 # Until `japps launch` runs the apps, a named server is JupyterHub's tiny mock single-user
 # server, so apps can be created, started, stopped and shared for real.
