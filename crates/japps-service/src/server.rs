@@ -30,7 +30,7 @@ pub async fn serve(
         version = crate::VERSION,
         "japps serve listening"
     );
-    tokio::spawn(report_hub_version(state.clone()));
+    tokio::spawn(connect_and_reconcile(state.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;
@@ -41,7 +41,7 @@ pub async fn serve(
 /// Learns the hub version once in the background (the answer is cached by the hub client
 /// for the 5.x/6.x differences), so a hub that is still starting never delays our startup;
 /// then reconciles the startup apps.
-async fn report_hub_version(state: AppState) {
+async fn connect_and_reconcile(state: AppState) {
     let mut delay = Duration::from_millis(250);
     for _ in 0..8 {
         match state.hub().version().await {

@@ -106,10 +106,13 @@ pub(crate) async fn create(
         // 5.x stores the options only by starting with them.
         let status = start_reporting(as_user, me, &name, &store, &mut warnings).await;
         if status >= 400 && !server_exists(state, me, &name).await {
-            return Err(ServiceError::BadGateway(format!(
-                "the hub refused to create the app: {}",
-                warnings.join("; ")
-            )));
+            let message = format!("the hub refused to create the app: {}", warnings.join("; "));
+            return Err(match status {
+                403 => ServiceError::Forbidden(message),
+                404 => ServiceError::NotFound(message),
+                400..=499 => ServiceError::Conflict(message),
+                _ => ServiceError::BadGateway(message),
+            });
         }
         warnings.extend(apply_shares(as_user, me, &name, &shares, false).await);
         status
