@@ -123,44 +123,54 @@ impl TestHub {
             release.pip_version(),
             venv.display()
         );
-        let dir = tempfile::Builder::new()
-            .prefix("japps-hub-")
-            .tempdir()
-            .expect("temporary directory");
-        let ports = Ports::free();
-        let admin_token = random_token();
-        let japps_token = random_token();
-        let config_path = dir.path().join("jupyterhub_config.py");
-        std::fs::write(
-            &config_path,
-            config::render(&config::ConfigInputs {
-                dir: dir.path(),
-                venv: &venv,
-                ports: &ports,
-                admin_token: &admin_token,
-                japps_token: &japps_token,
-                options: &options,
-            }),
-        )
-        .expect("write jupyterhub_config.py");
+        // Free ports are chosen before the hub binds them; under parallel tests another
+        // process can take one in between. Such a start is retried on new ports.
+        for attempt in 1..=3 {
+            let dir = tempfile::Builder::new()
+                .prefix("japps-hub-")
+                .tempdir()
+                .expect("temporary directory");
+            let ports = Ports::free();
+            let admin_token = random_token();
+            let japps_token = random_token();
+            let config_path = dir.path().join("jupyterhub_config.py");
+            std::fs::write(
+                &config_path,
+                config::render(&config::ConfigInputs {
+                    dir: dir.path(),
+                    venv: &venv,
+                    ports: &ports,
+                    admin_token: &admin_token,
+                    japps_token: &japps_token,
+                    options: &options,
+                }),
+            )
+            .expect("write jupyterhub_config.py");
 
-        let process = HubProcess::spawn(&venv, dir.path(), &config_path, &options.env);
-        let public_url = Url::parse(&format!("http://127.0.0.1:{}/", ports.public)).unwrap();
-        let api_url = public_url.join("hub/api").unwrap();
-        let hub = TestHub {
-            release,
-            public_url,
-            api_url,
-            service_port: ports.service,
-            admin_token,
-            japps_token,
-            jwt_secret: None,
-            service_groups: Vec::new(),
-            process,
-            dir,
-        };
-        hub.wait_until_up(Duration::from_secs(60)).await;
-        hub
+            let process = HubProcess::spawn(&venv, dir.path(), &config_path, &options.env);
+            let public_url = Url::parse(&format!("http://127.0.0.1:{}/", ports.public)).unwrap();
+            let api_url = public_url.join("hub/api").unwrap();
+            let hub = TestHub {
+                release,
+                public_url,
+                api_url,
+                service_port: ports.service,
+                admin_token,
+                japps_token,
+                jwt_secret: None,
+                service_groups: Vec::new(),
+                process,
+                dir,
+            };
+            match hub.try_wait_until_up(Duration::from_secs(60)).await {
+                Ok(()) => return hub,
+                Err(_) if attempt < 3 && hub.lost_a_port() => {
+                    eprintln!("JupyterHub lost a port race; starting again on new ports");
+                }
+                Err(problem) => panic!("{problem}\n--- hub log ---\n{}", hub.logs()),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
     }
 
     /// Boots a hub running the original jhub-apps (PyPI `jhub-apps`, from the virtualenv
@@ -329,6 +339,13 @@ impl TestHub {
     }
 
     async fn wait_until_up(&self, limit: Duration) {
+        if let Err(problem) = self.try_wait_until_up(limit).await {
+            panic!("{problem}\n--- hub log ---\n{}", self.logs());
+        }
+    }
+
+    /// Waits for the hub API and the japps service; says why not when they do not come up.
+    async fn try_wait_until_up(&self, limit: Duration) -> Result<(), String> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
@@ -337,10 +354,7 @@ impl TestHub {
         for url in [self.url("hub/api/"), self.service_url("status")] {
             loop {
                 if let Some(status) = self.process.exit_status() {
-                    panic!(
-                        "JupyterHub exited during startup ({status}).\n--- hub log ---\n{}",
-                        self.logs()
-                    );
+                    return Err(format!("JupyterHub exited during startup ({status})."));
                 }
                 if let Ok(response) = client.get(&url).send().await
                     && response.status().is_success()
@@ -348,14 +362,19 @@ impl TestHub {
                     break;
                 }
                 if Instant::now() > deadline {
-                    panic!(
-                        "{url} did not answer within {limit:?}.\n--- hub log ---\n{}",
-                        self.logs()
-                    );
+                    return Err(format!("{url} did not answer within {limit:?}."));
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+        Ok(())
+    }
+
+    /// Whether a failed start lost a race for one of its free ports (another test's
+    /// process took it between choosing and binding): worth trying again on new ports.
+    fn lost_a_port(&self) -> bool {
+        let logs = self.logs();
+        logs.contains("Address already in use") || logs.contains("Failed to bind")
     }
 
     pub fn release(&self) -> HubRelease {
