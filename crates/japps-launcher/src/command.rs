@@ -1,0 +1,1 @@
+//! The command line that runs an app, per framework (being written).
