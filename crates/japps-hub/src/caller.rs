@@ -207,6 +207,23 @@ impl<'a> HubCaller<'a> {
         self.call(endpoint, url, Body::Empty).await.map(drop)
     }
 
+    /// `POST /users/{name}/activity`: the server `server` of `user` was used at
+    /// `last_activity` (an ISO 8601 UTC timestamp). Needs `users:activity`, which a
+    /// server's own token has. The hub keeps the newest value, so repeats are harmless.
+    pub async fn post_activity(
+        &self,
+        user: &str,
+        server: &str,
+        last_activity: &str,
+    ) -> Result<(), HubError> {
+        let endpoint = Endpoint::PostActivity;
+        let url = self.client.url(endpoint, &[user])?;
+        let mut servers = serde_json::Map::new();
+        servers.insert(server.to_owned(), json!({ "last_activity": last_activity }));
+        let body = json!({ "last_activity": last_activity, "servers": servers });
+        self.call(endpoint, url, Body::Json(body)).await.map(drop)
+    }
+
     async fn call(&self, endpoint: Endpoint, url: Url, body: Body) -> Result<Reply, HubError> {
         let request = HubRequest::new(endpoint, url).token(self.token).body(body);
         self.client.send(request).await

@@ -31,10 +31,11 @@ pub(crate) enum Endpoint {
     ListServerShares,
     RevokeShares,
     OAuthToken,
+    PostActivity,
 }
 
 impl Endpoint {
-    pub(crate) const ALL: [Self; 18] = [
+    pub(crate) const ALL: [Self; 19] = [
         Self::Root,
         Self::CurrentUser,
         Self::ListUsers,
@@ -53,6 +54,7 @@ impl Endpoint {
         Self::ListServerShares,
         Self::RevokeShares,
         Self::OAuthToken,
+        Self::PostActivity,
     ];
 
     /// `"METHOD /path/{placeholder}"`, relative to the hub API URL.
@@ -76,6 +78,7 @@ impl Endpoint {
             Self::ListServerShares => "GET /shares/{owner}/{server}",
             Self::RevokeShares => "DELETE /shares/{owner}/{server}",
             Self::OAuthToken => "POST /oauth2/token",
+            Self::PostActivity => "POST /users/{name}/activity",
         }
     }
 

@@ -19,12 +19,21 @@
 //! - [`pages`], [`server`]: the launcher's own pages and the request router.
 
 pub mod activity;
+pub mod auth;
 pub mod command;
 pub mod error;
+pub mod launch;
+pub mod logs;
+pub mod options;
+pub mod pages;
+pub mod process;
 pub mod proxy;
+pub mod server;
+pub mod server_env;
 pub mod spec;
 
 pub use error::LaunchError;
+pub use launch::{Exit, run};
 
 /// Cookies the launcher sets start with this; they are never forwarded to the app.
 pub const COOKIE_PREFIX: &str = "japps-launch";

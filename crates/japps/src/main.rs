@@ -21,6 +21,17 @@ enum Command {
     /// service through the plugin; it reads the JUPYTERHUB_* environment the hub provides
     /// and the plugin's JAPPS_CONFIG.
     Serve,
+    /// Run one app as a JupyterHub server: the japps spawner starts this for every app,
+    /// with the app definition in JAPPS_APP. It listens on JUPYTERHUB_SERVICE_URL at
+    /// once, shows a startup page with live output, starts the app and proxies visitors
+    /// who may use it. Flags (also per app in JHUB_APP_PROXY_ARGS): --ready-timeout=SECS,
+    /// --ready-check-path=PATH, --keep-alive, --activity-interval=SECS, --strip-prefix=BOOL,
+    /// --conda-env=NAME, --workdir=DIR, --log-buffer-size=LINES, --exit-grace=SECS,
+    /// --authtype=oauth|none. Other arguments are ignored.
+    Launch {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -28,6 +39,7 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Serve => run_serve(),
+        Command::Launch { args } => run_launch(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,6 +85,22 @@ fn run_serve() -> anyhow::Result<()> {
         japps_service::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+fn run_launch(args: &[String]) -> anyhow::Result<()> {
+    // One app's proxy: two worker threads are plenty and keep the footprint small on a
+    // machine that runs many servers.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match runtime.block_on(japps_launcher::run(args, shutdown_signal()))? {
+        japps_launcher::Exit::Stopped => Ok(()),
+        // The reason is already in the app's log and on its page; exit non-zero so the
+        // hub records the server as failed.
+        japps_launcher::Exit::Failed => std::process::exit(1),
+    }
 }
 
 /// Resolves on SIGTERM (what the hub and Kubernetes send) or Ctrl-C.

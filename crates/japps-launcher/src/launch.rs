@@ -1,0 +1,381 @@
+//! `japps launch` from start to exit: read the environment, listen at once, prepare and
+//! start the app while the startup page shows its progress, wait until it is ready, proxy,
+//! report activity, and stop cleanly.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use japps_hub::{HubClient, HubClientConfig, ServiceToken};
+use nix::sys::signal::Signal;
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+
+use crate::LaunchError;
+use crate::activity::{self, Activity};
+use crate::auth::Gate;
+use crate::command::{self, CommandContext, EnvManager};
+use crate::logs::{LogBuffer, Source};
+use crate::options::{AuthType, LaunchOptions, OVERRIDES_ENV, Settings, truthy};
+use crate::process::{AppProcess, Invocation, describe, run_step, signal_group};
+use crate::proxy::{Proxy, Target};
+use crate::server::{Launcher, Phase, router};
+use crate::server_env::ServerEnv;
+use crate::spec::{APP_ENV, AppSpec, Repository};
+
+/// How long a clone may take before the start is given up.
+const CLONE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Time the app gets to stop on SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Between readiness probes, and each probe's own limit.
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How the launcher ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Stopped by SIGTERM (the hub stopping the server): success.
+    Stopped,
+    /// The app could not start or crashed: the hub should see the server fail.
+    Failed,
+}
+
+/// Runs the launcher until `shutdown` resolves or the app fails. `args` are the launch
+/// command's own arguments: known flags are used, anything else (arguments spawners
+/// append for Jupyter servers) is ignored with a note.
+pub async fn run(
+    args: &[String],
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Exit, LaunchError> {
+    let env = Arc::new(ServerEnv::from_env()?);
+    let spec_json = std::env::var(APP_ENV).map_err(|_| {
+        LaunchError::Config(format!(
+            "{APP_ENV} is not set: the japps spawner passes the app definition in it"
+        ))
+    })?;
+    let spec = AppSpec::from_json(&spec_json)?;
+    let (flags, mut notes) = LaunchOptions::from_args(args);
+    let (overrides, override_notes) = std::env::var(OVERRIDES_ENV)
+        .map(|value| LaunchOptions::from_overrides(&value))
+        .unwrap_or_default();
+    notes.extend(override_notes);
+    let options = flags.overridden_by(overrides);
+    let keep_alive_env = std::env::var("JH_APPS_KEEP_ALIVE").is_ok_and(|v| truthy(&v));
+    let settings = Settings {
+        authtype: options.authtype.unwrap_or(if spec.public {
+            AuthType::None
+        } else {
+            AuthType::Oauth
+        }),
+        keep_alive: options
+            .keep_alive
+            .unwrap_or(spec.keep_alive || keep_alive_env),
+        ready_timeout: Duration::from_secs(
+            options
+                .ready_timeout
+                .unwrap_or(Settings::DEFAULT_READY_TIMEOUT),
+        ),
+        activity_interval: match options
+            .activity_interval
+            .or(env.activity_interval)
+            .unwrap_or(Settings::DEFAULT_ACTIVITY_INTERVAL)
+        {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
+        },
+        log_buffer_size: options
+            .log_buffer_size
+            .unwrap_or(Settings::DEFAULT_LOG_LINES),
+        exit_grace: Duration::from_secs(options.exit_grace.unwrap_or(Settings::DEFAULT_EXIT_GRACE)),
+    };
+
+    let logs = Arc::new(LogBuffer::new(settings.log_buffer_size, true));
+    for note in notes {
+        logs.push(Source::Launcher, &note);
+    }
+    let hub = HubClient::new(HubClientConfig::new(
+        env.api_url.clone(),
+        ServiceToken::new(env.api_token.expose_secret().to_owned()),
+    ))?;
+
+    // Listen before anything slow: the hub's spawn waits for this address to answer.
+    let listener = tokio::net::TcpListener::bind((env.bind_host.as_str(), env.bind_port))
+        .await
+        .map_err(|err| {
+            LaunchError::Start(format!(
+                "cannot listen on {}:{}: {err}",
+                env.bind_host, env.bind_port
+            ))
+        })?;
+
+    let port = match options.destport.filter(|port| *port != 0) {
+        Some(port) => port,
+        None => free_port()?,
+    };
+    let repository = options
+        .repo
+        .clone()
+        .map(|url| Repository {
+            url,
+            git_ref: options.repobranch.clone(),
+        })
+        .or_else(|| spec.repository.clone());
+    // A clone goes into a fresh directory that lives as long as the launcher.
+    let clone_dir = match &repository {
+        Some(_) => Some(
+            tempfile::Builder::new()
+                .prefix(&format!("japps-{}-", safe(&env.server_name)))
+                .tempdir()?,
+        ),
+        None => None,
+    };
+    let examples = tempfile::Builder::new()
+        .prefix("japps-examples-")
+        .tempdir()?;
+    let workdir: PathBuf = match (&options.workdir, &clone_dir) {
+        (Some(dir), Some(clone)) if dir.is_relative() => clone.path().join(dir),
+        (Some(dir), _) => dir.clone(),
+        (None, Some(clone)) => clone.path().to_owned(),
+        (None, None) => std::env::current_dir()?,
+    };
+    let conda_env = options.conda_env.clone().or_else(|| spec.conda_env.clone());
+    let env_manager = EnvManager::from_env();
+    let built = command::build(
+        &spec,
+        &CommandContext {
+            port,
+            prefix: &env.prefix,
+            workdir: &workdir,
+            examples_dir: examples.path(),
+            env_manager,
+            conda_env: conda_env.as_deref(),
+        },
+    );
+    let strip_prefix = options
+        .strip_prefix
+        .or_else(|| built.as_ref().ok().map(|c| c.strip_prefix))
+        .unwrap_or(true);
+
+    let activity = Arc::new(Activity::new());
+    let proxy = Proxy::new(
+        Target {
+            port,
+            prefix: env.prefix.clone(),
+            strip_prefix,
+        },
+        Arc::clone(&activity),
+    );
+    let (phase_tx, phase_rx) = watch::channel(Phase::Starting);
+    let launcher = Arc::new(Launcher {
+        env: Arc::clone(&env),
+        gate: Gate::new(Arc::clone(&env), hub.clone()),
+        proxy,
+        logs: Arc::clone(&logs),
+        phase: phase_rx,
+        public: settings.authtype == AuthType::None,
+        app_name: spec.display_name.clone(),
+    });
+    tracing::info!(
+        "japps launch: {} ({}) for {}/{} on {}:{} → app on 127.0.0.1:{port}",
+        spec.display_name,
+        spec.framework.name(),
+        env.user,
+        env.server_name,
+        env.bind_host,
+        env.bind_port
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = {
+        let app = router(Arc::clone(&launcher)).into_make_service_with_connect_info::<SocketAddr>();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            };
+            if let Err(err) = axum::serve(listener, app)
+                .with_graceful_shutdown(graceful)
+                .await
+            {
+                tracing::error!("the launcher's server failed: {err}");
+            }
+        })
+    };
+    let reporter = settings.activity_interval.map(|interval| {
+        tokio::spawn(activity::report(
+            Arc::clone(&activity),
+            hub.clone(),
+            env.user.clone(),
+            env.server_name.clone(),
+            interval,
+            settings.keep_alive,
+        ))
+    });
+
+    let running: std::sync::Mutex<Option<nix::unistd::Pid>> = std::sync::Mutex::new(None);
+    let life = async {
+        let command = built?;
+        if let (Some(repo), Some(dir)) = (&repository, &clone_dir) {
+            clone(repo, dir.path(), &logs).await?;
+        }
+        let mut app_env = command.env.clone();
+        // The app listens inside; the hub's address is the launcher's.
+        app_env.push((
+            "JUPYTERHUB_SERVICE_URL".into(),
+            format!("http://127.0.0.1:{port}{}", env.prefix),
+        ));
+        logs.push(
+            Source::Launcher,
+            &format!(
+                "starting: {}",
+                shlex::try_join(
+                    std::iter::once(command.program.as_str())
+                        .chain(command.args.iter().map(String::as_str))
+                )
+                .unwrap_or_default()
+            ),
+        );
+        let mut process = AppProcess::spawn(
+            &Invocation {
+                program: &command.program,
+                args: &command.args,
+                env: &app_env,
+                cwd: &workdir,
+            },
+            &logs,
+        )?;
+        *running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = process.group();
+        let ready_path = options
+            .ready_check_path
+            .clone()
+            .unwrap_or_else(|| command.ready_path.clone());
+        let started = Instant::now();
+        let outcome = tokio::select! {
+            status = process.wait() => Err(format!("the app exited before it was ready ({})", status.map_or_else(|e| e.to_string(), describe))),
+            ready = wait_ready(&launcher.proxy, &ready_path, settings.ready_timeout) => ready,
+        };
+        if let Err(reason) = outcome {
+            process.terminate(Duration::from_secs(2)).await;
+            return Err(LaunchError::Start(reason));
+        }
+        logs.push(
+            Source::Launcher,
+            &format!("ready after {:.1} s", started.elapsed().as_secs_f64()),
+        );
+        let _ = phase_tx.send(Phase::Ready);
+        let status = process.wait().await;
+        Err::<(), _>(LaunchError::Start(format!(
+            "the app exited ({})",
+            status.map_or_else(|e| e.to_string(), describe)
+        )))
+    };
+
+    // Whatever ends first: SIGTERM, or the app's life (a failure).
+    tokio::pin!(life);
+    tokio::pin!(shutdown);
+    let exit = tokio::select! {
+        () = &mut shutdown => {
+            logs.push(Source::Launcher, "stopping the app (SIGTERM)");
+            let group = *running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(group) = group {
+                signal_group(group, Signal::SIGTERM);
+                // `life` ends when the app has exited; after the grace, nothing is left alive.
+                let _ = tokio::time::timeout(STOP_GRACE, &mut life).await;
+                signal_group(group, Signal::SIGKILL);
+            }
+            Exit::Stopped
+        }
+        result = &mut life => {
+            let reason = match result { Err(err) => err.to_string(), Ok(()) => "the app stopped".into() };
+            logs.push(Source::Launcher, &format!("failed: {reason}"));
+            let _ = phase_tx.send(Phase::Failed { reason });
+            // Keep the failure page up for the owner, unless the hub stops us first.
+            tokio::select! {
+                () = tokio::time::sleep(settings.exit_grace) => {}
+                () = &mut shutdown => {}
+            }
+            Exit::Failed
+        }
+    };
+    let _ = stop_tx.send(true);
+    if let Some(reporter) = reporter {
+        reporter.abort();
+    }
+    // In-flight requests get a moment; long-lived ones (WebSockets, SSE) don't hold us.
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    Ok(exit)
+}
+
+/// Polls `path` until the app answers (anything below 500) or `timeout` passes.
+async fn wait_ready(proxy: &Proxy, path: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let mut last = String::from("no answer yet");
+    while Instant::now() < deadline {
+        match proxy.probe(path, PROBE_TIMEOUT).await {
+            Ok(status) if status < 500 => return Ok(()),
+            Ok(status) => last = format!("{path} answered {status}"),
+            Err(err) => last = err,
+        }
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+    Err(format!(
+        "the app did not become ready within {} s (last check of {path}: {last})",
+        timeout.as_secs()
+    ))
+}
+
+async fn clone(repo: &Repository, dir: &Path, logs: &Arc<LogBuffer>) -> Result<(), LaunchError> {
+    logs.push(
+        Source::Launcher,
+        &format!(
+            "cloning {} {}",
+            repo.url,
+            repo.git_ref.as_deref().unwrap_or("(default branch)")
+        ),
+    );
+    let mut args: Vec<String> = vec![
+        "clone".into(),
+        "--depth=1".into(),
+        "--recurse-submodules".into(),
+        "--shallow-submodules".into(),
+    ];
+    if let Some(git_ref) = &repo.git_ref {
+        args.push(format!("--branch={git_ref}"));
+    }
+    args.extend(["--".into(), repo.url.clone(), dir.display().to_string()]);
+    // Never wait for a password prompt nobody can answer.
+    let env = [("GIT_TERMINAL_PROMPT".to_owned(), "0".to_owned())];
+    run_step(
+        &Invocation {
+            program: "git",
+            args: &args,
+            env: &env,
+            cwd: dir,
+        },
+        logs,
+        CLONE_TIMEOUT,
+    )
+    .await
+    .map_err(|err| LaunchError::Start(format!("cannot clone {}: {err}", repo.url)))
+}
+
+fn free_port() -> Result<u16, LaunchError> {
+    let socket = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    Ok(socket.local_addr()?.port())
+}
+
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,266 @@
+//! Running the app (and the git clone before it) as a child process group whose output
+//! goes to the [`LogBuffer`].
+
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+use crate::LaunchError;
+use crate::logs::{LogBuffer, Source};
+
+/// A program to run: what [`crate::command::build`] produced, or git.
+#[derive(Debug, Clone)]
+pub struct Invocation<'a> {
+    pub program: &'a str,
+    pub args: &'a [String],
+    pub env: &'a [(String, String)],
+    pub cwd: &'a Path,
+}
+
+/// A running child in its own process group, so that stopping it stops everything it
+/// started too (shells, conda run, framework workers).
+#[derive(Debug)]
+pub struct AppProcess {
+    child: Child,
+    pgid: Option<Pid>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl AppProcess {
+    /// Starts `invocation` with stdout and stderr captured line by line into `logs`.
+    pub fn spawn(invocation: &Invocation<'_>, logs: &Arc<LogBuffer>) -> Result<Self, LaunchError> {
+        let mut command = Command::new(invocation.program);
+        command
+            .args(invocation.args)
+            .envs(invocation.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(invocation.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            // If the launcher dies without cleaning up, the app must not live on unseen.
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|err| {
+            LaunchError::Start(format!("cannot start {:?}: {err}", invocation.program))
+        })?;
+        let pgid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw);
+        let mut readers = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            readers.push(read_lines(stdout, Source::Stdout, Arc::clone(logs)));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            readers.push(read_lines(stderr, Source::Stderr, Arc::clone(logs)));
+        }
+        Ok(Self {
+            child,
+            pgid,
+            readers,
+        })
+    }
+
+    /// The process group, for stopping it from elsewhere while another task waits on it.
+    pub fn group(&self) -> Option<Pid> {
+        self.pgid
+    }
+
+    /// Waits for the process to exit, and for its last output lines to be read.
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        let status = self.child.wait().await?;
+        for reader in self.readers.drain(..) {
+            // Grandchildren may hold the pipes open; don't wait for them forever.
+            let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+        }
+        Ok(status)
+    }
+
+    /// SIGTERM to the whole group, then SIGKILL after `grace` if anything is left.
+    pub async fn terminate(&mut self, grace: Duration) {
+        if let Some(pgid) = self.pgid {
+            let _ = killpg(pgid, Signal::SIGTERM);
+            if tokio::time::timeout(grace, self.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = killpg(pgid, Signal::SIGKILL);
+            } else {
+                // The leader is gone; stragglers in its group get no second chance.
+                let _ = killpg(pgid, Signal::SIGKILL);
+            }
+        }
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Sends `signal` to the process group `pgid` (ignoring a group that is already gone).
+pub fn signal_group(pgid: Pid, signal: Signal) {
+    let _ = killpg(pgid, signal);
+}
+
+fn read_lines<R>(pipe: R, source: Source, logs: Arc<LogBuffer>) -> JoinHandle<()>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(pipe);
+        let mut buffer = Vec::new();
+        loop {
+            buffer.clear();
+            match reader.read_until(b'\n', &mut buffer).await {
+                Ok(0) | Err(_) => break,
+                // Apps print progress bars and non-UTF-8 bytes; show what can be shown.
+                Ok(_) => logs.push(source, &String::from_utf8_lossy(&buffer)),
+            }
+        }
+    })
+}
+
+/// Runs a preparation step (git clone) to completion with its output logged, killing it
+/// after `timeout`.
+pub async fn run_step(
+    invocation: &Invocation<'_>,
+    logs: &Arc<LogBuffer>,
+    timeout: Duration,
+) -> Result<(), LaunchError> {
+    let mut process = AppProcess::spawn(invocation, logs)?;
+    match tokio::time::timeout(timeout, process.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(LaunchError::Start(format!(
+            "{} failed ({})",
+            invocation.program,
+            describe(status)
+        ))),
+        Ok(Err(err)) => Err(LaunchError::Start(format!(
+            "{} failed: {err}",
+            invocation.program
+        ))),
+        Err(_) => {
+            process.terminate(Duration::from_secs(2)).await;
+            Err(LaunchError::Start(format!(
+                "{} did not finish within {} s",
+                invocation.program,
+                timeout.as_secs()
+            )))
+        }
+    }
+}
+
+/// "exit status 3" / "killed by signal 9", for people.
+pub fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => status.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["-c".into(), script.into()]
+    }
+
+    #[tokio::test]
+    async fn output_is_captured_per_stream() {
+        let logs = Arc::new(LogBuffer::new(100, false));
+        let args = sh("echo out; echo err >&2; printf 'no newline'; exit 4");
+        let dir = std::env::temp_dir();
+        let invocation = Invocation {
+            program: "sh",
+            args: &args,
+            env: &[],
+            cwd: &dir,
+        };
+        let mut process = AppProcess::spawn(&invocation, &logs).unwrap();
+        let status = process.wait().await.unwrap();
+        assert_eq!(describe(status), "exit status 4");
+        let lines: Vec<(Source, String)> = logs
+            .tail(10)
+            .into_iter()
+            .map(|l| (l.source, l.text))
+            .collect();
+        assert!(lines.contains(&(Source::Stdout, "out".into())), "{lines:?}");
+        assert!(lines.contains(&(Source::Stderr, "err".into())), "{lines:?}");
+        assert!(
+            lines.contains(&(Source::Stdout, "no newline".into())),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn terminate_stops_the_whole_group() {
+        let logs = Arc::new(LogBuffer::new(100, false));
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("grandchild-survived");
+        // The grandchild ignores nothing special; it must die with the group.
+        let args = sh(&format!(
+            "(sleep 3; touch {}) & echo started; wait",
+            marker.display()
+        ));
+        let invocation = Invocation {
+            program: "sh",
+            args: &args,
+            env: &[],
+            cwd: dir.path(),
+        };
+        let mut process = AppProcess::spawn(&invocation, &logs).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        process.terminate(Duration::from_secs(2)).await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert!(
+            !marker.exists(),
+            "a process of the app's group outlived terminate()"
+        );
+    }
+
+    #[tokio::test]
+    async fn steps_fail_with_a_reason_or_time_out() {
+        let logs = Arc::new(LogBuffer::new(100, false));
+        let dir = std::env::temp_dir();
+        let fail = sh("exit 2");
+        let invocation = Invocation {
+            program: "sh",
+            args: &fail,
+            env: &[],
+            cwd: &dir,
+        };
+        let err = run_step(&invocation, &logs, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("exit status 2"), "{err}");
+        let slow = sh("sleep 10");
+        let invocation = Invocation {
+            program: "sh",
+            args: &slow,
+            env: &[],
+            cwd: &dir,
+        };
+        let err = run_step(&invocation, &logs, Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("did not finish"), "{err}");
+        let missing = Invocation {
+            program: "/no/such/program",
+            args: &[],
+            env: &[],
+            cwd: &dir,
+        };
+        assert!(
+            run_step(&missing, &logs, Duration::from_secs(1))
+                .await
+                .is_err()
+        );
+    }
+}
