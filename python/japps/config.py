@@ -85,6 +85,20 @@ class Banners(TraitType):
         return _banners(value)
 
 
+class NonEmptyUnicode(Unicode):
+    """A string that must not be empty.
+
+    Checked by the trait itself: a ``@validate`` hook would be skipped when
+    config sets the empty static default of a trait with a dynamic default.
+    """
+
+    def validate(self, obj, value):
+        value = super().validate(obj, value)
+        if not value:
+            raise TraitError(f"JAppsConfig.{self.name} must not be empty")
+        return value
+
+
 class JAppsConfig(LoggingConfigurable):
     """Settings of the japps launcher, read from ``c.JAppsConfig``."""
 
@@ -188,6 +202,20 @@ class JAppsConfig(LoggingConfigurable):
         help="The japps binary the hub runs as the service (found on PATH unless a path is given).",
     ).tag(config=True)
 
+    launcher_bin = NonEmptyUnicode(
+        help="The japps binary that runs each app (`<launcher_bin> launch`), as "
+        "found where user servers run: on the hub's machine for local "
+        "spawners, in the image for KubeSpawner and DockerSpawner. Found on "
+        "PATH unless a path is given. Default: japps_bin.",
+    ).tag(config=True)
+
+    launcher_args = List(
+        Unicode(),
+        default_value=[],
+        help="Flags added to every `japps launch` command, after `launch` "
+        "(e.g. ['--activity-interval=60']).",
+    ).tag(config=True)
+
     service_port = Int(
         10202,
         min=1,
@@ -252,6 +280,10 @@ class JAppsConfig(LoggingConfigurable):
         "created (mode 0600) if missing; relative to the hub's working "
         "directory. Not used when JHUB_APP_JWT_SECRET_KEY is set.",
     ).tag(config=True)
+
+    @default("launcher_bin")
+    def _default_launcher_bin(self):
+        return self.japps_bin
 
     @default("banners")
     def _default_banners(self):

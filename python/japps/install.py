@@ -11,6 +11,7 @@ import sys
 from traitlets.config import LazyConfigValue
 
 from .config import JAppsConfig
+from .spawner import resolve_spawner_class, subclass_spawner
 
 # Child of the hub's own logger, so messages come out in the hub's log format.
 log = logging.getLogger("JupyterHub.japps")
@@ -72,17 +73,36 @@ SESSION_KEY_MIN_CHARS = 32
 MAX_CONFIG_ENV_BYTES = 128 * 1024 - len("JAPPS_CONFIG=") - 1
 
 
-def install_jhub_apps(c, spawner_class, *, oauth_no_confirm=False):
+def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_to_subclass=None):
     """Register the japps service, its roles and named servers in config ``c``.
+
+    ``spawner_class`` is what ``c.JupyterHub.spawner_class`` accepts (a class,
+    an installed spawner's name such as ``"simple"``, or ``"module.Class"``);
+    the hub gets ``subclass_spawner`` of it, which runs apps with
+    ``japps launch`` and every other server as the class itself would.
+    ``spawner_to_subclass`` is jhub-apps' name for it.
 
     Safe to call more than once. Returns ``c``.
     """
+    if spawner_to_subclass is not None:
+        if spawner_class is not None:
+            raise TypeError(
+                "install_jhub_apps: give spawner_class or spawner_to_subclass, not both"
+            )
+        spawner_class = spawner_to_subclass
+    if spawner_class is None:
+        raise TypeError("install_jhub_apps: the spawner class is required")
     cfg = JAppsConfig(config=c)
     hub = c.JupyterHub
     evaluating = bool(os.environ.get(EVALUATE_ENV))
 
     hub.allow_named_servers = True
-    hub.spawner_class = spawner_class
+    if evaluating:
+        # Only the hub spawns: no need to import (e.g.) kubespawner to
+        # evaluate a callable.
+        hub.spawner_class = spawner_class
+    else:
+        hub.spawner_class = subclass_spawner(resolve_spawner_class(spawner_class))
 
     config_file = None if evaluating else _calling_config_file()
     if not evaluating and shutil.which(cfg.japps_bin) is None:

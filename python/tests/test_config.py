@@ -26,6 +26,8 @@ JHUB_APPS_DEFAULTS = {
 }
 JAPPS_DEFAULTS = {
     "japps_bin": "japps",
+    "launcher_bin": "japps",
+    "launcher_args": [],
     "service_port": 10202,
     "grant_sharing_scopes": True,
     "identity_cache_max_age": 300,
@@ -228,6 +230,8 @@ def test_banners_reject_bad_text(c):
         ("hub_host", "http://hub"),
         ("hub_host", ""),
         ("japps_bin", ""),
+        ("launcher_bin", ""),
+        ("launcher_args", [60]),
         ("identity_cache_max_age", -1),
         ("cookie_secret_file", ""),
         ("thumbnail_max_bytes", 0),
@@ -252,6 +256,14 @@ def test_identity_cache_can_be_disabled(c):
 def test_thumbnail_limit_can_be_changed(c):
     c.JAppsConfig.thumbnail_max_bytes = 1
     assert JAppsConfig(config=c).thumbnail_max_bytes == 1
+
+
+def test_launcher_bin_follows_japps_bin_unless_set(c):
+    c.JAppsConfig.japps_bin = "/opt/japps/bin/japps"
+    assert JAppsConfig(config=c).launcher_bin == "/opt/japps/bin/japps"
+    c.JAppsConfig.launcher_bin = "/usr/local/bin/japps"
+    cfg = JAppsConfig(config=c)
+    assert (cfg.japps_bin, cfg.launcher_bin) == ("/opt/japps/bin/japps", "/usr/local/bin/japps")
 
 
 def test_git_clone_settings_can_be_changed(c):

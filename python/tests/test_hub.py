@@ -6,36 +6,13 @@ bad role or a bad service key fails here as it would at hub start.
 
 import asyncio
 import json
-import os
 
 import pytest
 from jupyterhub import orm, roles, scopes
-from jupyterhub.app import JupyterHub
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 
+from helpers import start_hub
 from japps import install_jhub_apps
-
-
-def start_hub(c):
-    c.JupyterHub.db_url = "sqlite://"
-    c.JupyterHub.cookie_secret = os.urandom(32)
-    c.JupyterHub.authenticator_class = "dummy"
-    c.Authenticator.allowed_users = {"alice", "bob"}
-    app = JupyterHub(config=c)
-
-    async def init():
-        app.init_db()
-        app.init_hub()
-        app.init_oauth()
-        await app.init_role_creation()
-        await app.init_users()
-        await app.init_groups()
-        app.init_services()
-        await app.init_api_tokens()
-        await app.init_role_assignment()
-
-    asyncio.run(init())
-    return app
 
 
 def login_token_scopes(app, username):

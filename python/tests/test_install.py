@@ -38,7 +38,9 @@ USER_SCOPES = [
 def test_returns_c_and_sets_hub_options(c):
     assert install_jhub_apps(c, SimpleLocalProcessSpawner) is c
     assert c.JupyterHub.allow_named_servers is True
-    assert c.JupyterHub.spawner_class is SimpleLocalProcessSpawner
+    # the admin's spawner, wrapped to run apps with `japps launch` (test_spawner.py)
+    assert issubclass(c.JupyterHub.spawner_class, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.spawner_class._japps_base is SimpleLocalProcessSpawner
 
 
 def test_service_spec(c):
@@ -162,6 +164,8 @@ def test_japps_config_round_trips(c, work_dir):
         "identity_cache_max_age": 60,
         "japps_bin": "japps",
         "jhub_app_proxy_version": "v0.2.2",
+        "launcher_args": [],
+        "launcher_bin": "japps",
         "jupyterhub_config_path": str(work_dir / "jupyterhub_config.py"),
         "python_exec": "python",
         "service_port": 10202,
@@ -402,7 +406,7 @@ def test_absolute_key_file(c, tmp_path):
 
 def test_key_file_in_missing_directory_is_a_clear_error(c, work_dir):
     c.JAppsConfig.cookie_secret_file = "no/such/dir/key"
-    with pytest.raises(ValueError, match="cannot create .*no/such/dir/key"):
+    with pytest.raises(ValueError, match=r"cannot create .*no/such/dir/key"):
         install_jhub_apps(c, SimpleLocalProcessSpawner)
 
 

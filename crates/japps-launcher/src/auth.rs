@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -163,7 +164,7 @@ impl Gate {
     pub fn login(&self, headers: &HeaderMap, next: &str) -> Response {
         let (Some(state), Some(verifier)) = (random_token(16), random_token(32)) else {
             return (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::SERVICE_UNAVAILABLE,
                 "no randomness available",
             )
                 .into_response();
@@ -191,7 +192,7 @@ impl Gate {
             serde_json::to_string(&data).unwrap_or_default(),
             STATE_MAX_AGE,
         ));
-        let mut response = (jar, Redirect::to(&location)).into_response();
+        let mut response = (jar, found(&location)).into_response();
         no_store(&mut response);
         response
     }
@@ -281,7 +282,7 @@ impl Gate {
                 serde_json::to_string(&session).unwrap_or_default(),
                 lifetime,
             ));
-        let mut response = (jar, Redirect::to(&data.next)).into_response();
+        let mut response = (jar, found(&data.next)).into_response();
         no_store(&mut response);
         Callback::Done(response)
     }
@@ -330,6 +331,14 @@ impl Gate {
                 i64::try_from(max_age).unwrap_or(i64::MAX),
             ))
             .build()
+    }
+}
+
+/// `302 Found`, what the hub and HubOAuth use for login redirects.
+fn found(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "invalid redirect target").into_response(),
     }
 }
 

@@ -330,11 +330,13 @@ fn same_origin(headers: &HeaderMap) -> bool {
         return true;
     };
     let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').next().unwrap_or(v).trim());
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').map(str::trim).find(|part| !part.is_empty()))
+    };
+    let host = first("x-forwarded-host").or_else(|| first("host"));
     host.is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
 }
 
@@ -379,6 +381,12 @@ mod tests {
             ("host", "internal:8000"),
             ("x-forwarded-host", "hub.example"),
             ("origin", "https://hub.example"),
+        ])));
+        // An empty X-Forwarded-Host (sent by some proxies) means "not set".
+        assert!(same_origin(&headers(&[
+            ("host", "hub.example"),
+            ("x-forwarded-host", ","),
+            ("origin", "http://hub.example"),
         ])));
     }
 

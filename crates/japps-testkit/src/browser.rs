@@ -247,6 +247,13 @@ impl Browser {
         );
     }
 
+    /// The whole `Cookie` header this browser would send to `url` (for clients that do
+    /// not share the jar, such as a WebSocket client).
+    pub fn cookie_header(&self, url: &str) -> Option<String> {
+        let url = Url::parse(url).unwrap_or_else(|err| panic!("{url}: {err}"));
+        self.jar.cookies(&url)?.to_str().ok().map(str::to_owned)
+    }
+
     /// The value of cookie `name` that this browser would send to `url`.
     pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
         let url = Url::parse(url).unwrap_or_else(|err| panic!("{url}: {err}"));

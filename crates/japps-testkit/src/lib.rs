@@ -697,6 +697,11 @@ pub fn calls_between(
 }
 
 /// A loopback port that was free a moment ago, for a process a test starts itself.
+/// The stdlib-only HTTP + WebSocket app the launcher tests run as a `custom` app.
+pub fn echo_app() -> PathBuf {
+    workspace_root().join("crates/japps-testkit/apps/echo_app.py")
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

@@ -81,6 +81,10 @@ pub(super) fn prepare_request(
             headers.insert(X_FORWARDED_FOR, chain);
         }
     }
+    // Some proxies in front (the pure-Python configurable-http-proxy) send empty list
+    // elements (",http", ""); frameworks parse these headers naively, so tidy them first.
+    tidy_list(headers, &X_FORWARDED_PROTO);
+    tidy_list(headers, &X_FORWARDED_HOST);
     if !headers.contains_key(X_FORWARDED_PROTO) {
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     }
@@ -91,6 +95,29 @@ pub(super) fn prepare_request(
     }
     if let Some(prefix) = forwarded_prefix {
         headers.insert(X_FORWARDED_PREFIX, prefix.clone());
+    }
+}
+
+/// Drops empty elements of a comma-separated header, and the header if nothing is left.
+fn tidy_list(headers: &mut HeaderMap, name: &HeaderName) {
+    let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    if !value.split(',').any(|part| part.trim().is_empty()) {
+        return;
+    }
+    let parts: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect();
+    match HeaderValue::from_str(&parts.join(", ")) {
+        Ok(tidy) if !parts.is_empty() => {
+            headers.insert(name.clone(), tidy);
+        }
+        _ => {
+            headers.remove(name);
+        }
     }
 }
 
@@ -371,6 +398,17 @@ mod tests {
             ("connection", "upgrade"),
             ("upgrade", "h2c")
         ])));
+    }
+
+    #[test]
+    fn empty_forwarded_elements_are_dropped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_static("hub.example:8000"));
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(",http"));
+        headers.insert(X_FORWARDED_HOST, HeaderValue::from_static(""));
+        prepare_request(&mut headers, false, None, None);
+        assert_eq!(headers[&X_FORWARDED_PROTO], "http");
+        assert_eq!(headers[&X_FORWARDED_HOST], "hub.example:8000");
     }
 
     #[test]

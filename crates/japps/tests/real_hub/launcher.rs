@@ -1,0 +1,568 @@
+//! `japps launch` through a real hub: apps created with the japps API are spawned by the
+//! plugin's spawner, run behind the launcher, and reached through the hub's proxy after
+//! the hub's OAuth — by the owner, a user it is shared with, not by anyone else; public
+//! apps by anyone, their logs still only by the owner; WebSockets through the whole chain;
+//! activity reported; failures shown and the server stopped.
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use japps_testkit::{Browser, HubOptions, HubRelease, TestHub, echo_app, real_hub_tests};
+use reqwest::multipart::Form;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+real_hub_tests!(
+    owner_shared_user_and_stranger,
+    public_apps_keep_their_logs_private,
+    activity_is_reported_and_kept_alive,
+    an_app_that_never_gets_ready_fails_visibly,
+    a_crashing_app_stops_its_server,
+);
+
+/// Hub settings every launcher test wants: the hub notices a stopped server within a
+/// second, and spawns have time on a loaded machine.
+const HUB_SETTINGS: &str =
+    "c.Spawner.poll_interval = 1\nc.Spawner.start_timeout = 60\nc.Spawner.http_timeout = 60\n";
+
+async fn hub(release: HubRelease) -> TestHub {
+    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps")).extra_config(HUB_SETTINGS);
+    TestHub::start(release, options).await
+}
+
+/// The echo app as a custom command, with extra echo-app flags.
+fn echo_command(release: HubRelease, flags: &str) -> String {
+    format!(
+        "{} {} --port {{port}} --root-path {{root_path}} {flags}",
+        release.venv().join("bin/python").display(),
+        echo_app().display()
+    )
+}
+
+/// Creates (and starts) an app as `owner` through the japps API; returns its server name.
+async fn create_app(hub: &TestHub, token: &str, name: &str, options: Value) -> String {
+    let data = json!({"servername": name, "user_options": options}).to_string();
+    let response = reqwest::Client::new()
+        .post(hub.service_url("server"))
+        .header("Authorization", format!("token {token}"))
+        .multipart(Form::new().text("data", data))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "create {name}: {body}");
+    assert!(body.get(2).is_none(), "create {name} had warnings: {body}");
+    body[1].as_str().unwrap().to_owned()
+}
+
+/// The server as the hub sees it: (ready, stopped, last_activity).
+async fn server_state(
+    hub: &TestHub,
+    user: &str,
+    server: &str,
+) -> Option<(bool, bool, Option<String>)> {
+    let model = hub
+        .admin_client()
+        .as_service()
+        .user(user, true)
+        .await
+        .unwrap();
+    model
+        .servers
+        .get(server)
+        .map(|s| (s.ready, s.stopped, s.last_activity.clone()))
+}
+
+async fn wait_until(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+async fn wait_ready(hub: &TestHub, user: &str, server: &str) {
+    wait_until(
+        &format!("{user}/{server} is ready"),
+        Duration::from_secs(60),
+        async || matches!(server_state(hub, user, server).await, Some((true, _, _))),
+    )
+    .await;
+}
+
+/// Waits until the launcher says the app itself answers (the hub's "ready" only means the
+/// launcher listens).
+async fn wait_app_phase(browser: &Browser, hub: &TestHub, app_url: &str, want: &str) -> Value {
+    let url = format!("{app_url}_japps/api/status");
+    let mut last = Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let response = browser.api_get(&url).await;
+        if response.status() == 200 {
+            last = response.json().await.unwrap();
+            if last["phase"] == want {
+                return last;
+            }
+        } else {
+            last = json!({"status": response.status().as_u16()});
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{} never reached phase {want}; last: {last}", hub.url(&url));
+}
+
+async fn logged_in(hub: &TestHub, user: &str) -> Browser {
+    let browser = Browser::new();
+    browser.login_to_hub(hub, user).await;
+    browser
+}
+
+fn app_url(hub: &TestHub, user: &str, server: &str) -> String {
+    hub.url(&format!("user/{user}/{server}/"))
+}
+
+async fn owner_shared_user_and_stranger(release: HubRelease) {
+    let hub = hub(release).await;
+    hub.create_users(&["alice", "bob", "carol"]).await;
+    let alice_token = hub.user_token("alice").await;
+    let server = create_app(
+        &hub,
+        &alice_token,
+        "echo",
+        json!({"display_name": "Echo", "framework": "custom", "custom_command": echo_command(release, ""),
+               "share_with": {"users": ["bob"], "groups": []}}),
+    )
+    .await;
+    wait_ready(&hub, "alice", &server).await;
+    let url = app_url(&hub, "alice", &server);
+
+    // The owner: through the hub's OAuth to the app.
+    let alice = logged_in(&hub, "alice").await;
+    let visit = alice.follow(&hub, &url).await;
+    assert!(
+        visit
+            .hops
+            .iter()
+            .any(|(_, to)| to.contains("/hub/api/oauth2/authorize")),
+        "the owner went through the hub's OAuth: {:?}",
+        visit.hops
+    );
+    wait_app_phase(&alice, &hub, &url, "ready").await;
+    let visit = alice.follow(&hub, &url).await;
+    assert_eq!(visit.status, 200, "{}", visit.body);
+    assert!(visit.body.contains("echo app"), "{}", visit.body);
+
+    // What the app sees: its own path without the prefix, forwarded headers, no launcher cookie.
+    let headers = alice.api_get(&format!("{url}headers")).await;
+    assert_eq!(headers.status(), 200);
+    let seen: Value = headers.json().await.unwrap();
+    let seen_headers = lowercase_keys(&seen["headers"]);
+    assert_eq!(seen["path"], "/headers", "{seen}");
+    assert!(seen_headers["x-forwarded-for"].as_str().is_some(), "{seen}");
+    assert_eq!(
+        seen_headers["x-forwarded-prefix"],
+        format!("/user/alice/{server}"),
+        "{seen}"
+    );
+    let forwarded_cookies = seen_headers["cookie"].as_str().unwrap_or_default();
+    assert!(
+        !forwarded_cookies.contains("japps-launch"),
+        "launcher cookie leaked to the app: {forwarded_cookies}"
+    );
+
+    // A redirect from the app stays under the prefix.
+    let redirect = alice.get(&format!("{url}redirect")).await;
+    assert_eq!(redirect.status(), 302);
+    assert_eq!(
+        redirect.headers()["location"],
+        format!("/user/alice/{server}/target")
+    );
+
+    // WebSocket echo through the hub's proxy and the launcher, with the owner's cookies.
+    let ws_url = url.replacen("http://", "ws://", 1) + "ws";
+    let mut request = ws_url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Cookie",
+        alice.cookie_header(&url).unwrap().parse().unwrap(),
+    );
+    request
+        .headers_mut()
+        .insert("Origin", hub.public_origin().parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    for text in ["hello", "through the hub"] {
+        assert_eq!(echo(&mut socket, text).await, text);
+    }
+    // (Binary frames are covered by the launcher's own proxy tests: the pure-Python
+    // configurable-http-proxy these hubs use turns client binary frames into text ones.)
+    socket.close(None).await.unwrap();
+
+    // A WebSocket from another site is refused even with the owner's cookies.
+    let mut request = ws_url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Cookie",
+        alice.cookie_header(&url).unwrap().parse().unwrap(),
+    );
+    request
+        .headers_mut()
+        .insert("Origin", "https://evil.example".parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_err(),
+        "cross-site WebSocket was accepted"
+    );
+
+    // The owner reads the app's output.
+    let logs = alice.api_get(&format!("{url}_japps/api/logs")).await;
+    assert_eq!(logs.status(), 200);
+    let logs: Value = logs.json().await.unwrap();
+    let text = log_text(&logs);
+    assert!(text.contains("echo app listening"), "{text}");
+    assert!(text.contains("ready after"), "{text}");
+
+    // Bob, whom the app is shared with, gets in (after the hub's consent page if it asks).
+    let bob = logged_in(&hub, "bob").await;
+    let visit = bob.follow(&hub, &url).await;
+    assert_eq!(visit.status, 200, "bob: {:?} {}", visit.hops, visit.body);
+    assert!(visit.body.contains("echo app"));
+    // … but not to the owner's logs.
+    assert_eq!(
+        bob.api_get(&format!("{url}_japps/api/logs")).await.status(),
+        403
+    );
+
+    // Carol is refused (by the hub at authorization, or by the launcher).
+    let carol = logged_in(&hub, "carol").await;
+    let visit = carol.follow(&hub, &url).await;
+    assert_eq!(visit.status, 403, "carol: {:?} {}", visit.hops, visit.body);
+    assert!(!visit.body.contains("echo app listening"));
+
+    // Nobody logged in: sent to log in, never served.
+    let anonymous = Browser::new();
+    let first = anonymous.get(&url).await;
+    assert_eq!(first.status(), 302);
+    assert_eq!(
+        anonymous.api_get(&format!("{url}headers")).await.status(),
+        401
+    );
+
+    // Stopping the server stops the app's processes (SIGTERM to the launcher).
+    let marker = format!("--root-path /user/alice/{server}");
+    assert!(process_running(&marker), "the echo app should be running");
+    let stop = reqwest::Client::new()
+        .delete(hub.service_url(&format!("server/{server}")))
+        .header("Authorization", format!("token {alice_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(stop.status().is_success(), "{}", stop.text().await.unwrap());
+    wait_until(
+        "the echo app has stopped",
+        Duration::from_secs(30),
+        async || !process_running(&marker),
+    )
+    .await;
+}
+
+async fn public_apps_keep_their_logs_private(release: HubRelease) {
+    let hub = hub(release).await;
+    hub.create_users(&["alice", "bob"]).await;
+    let alice_token = hub.user_token("alice").await;
+    let server = create_app(
+        &hub,
+        &alice_token,
+        "public-echo",
+        json!({"display_name": "Public echo", "framework": "custom", "public": true,
+               "custom_command": echo_command(release, "")}),
+    )
+    .await;
+    wait_ready(&hub, "alice", &server).await;
+    let url = app_url(&hub, "alice", &server);
+    let anonymous = Browser::new();
+    wait_app_phase(&anonymous, &hub, &url, "ready").await;
+
+    // Anyone with the URL, no login at all.
+    let page = anonymous.get(&url).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("echo app"));
+    let ws_url = url.replacen("http://", "ws://", 1) + "ws";
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url.as_str())
+        .await
+        .unwrap();
+    socket.send(Message::text("public")).await.unwrap();
+    assert_eq!(
+        socket
+            .next()
+            .await
+            .unwrap()
+            .unwrap()
+            .into_text()
+            .unwrap()
+            .as_str(),
+        "public"
+    );
+
+    // The logs are not public: anonymous scripts get 401, browsers are sent to log in.
+    assert_eq!(
+        anonymous
+            .api_get(&format!("{url}_japps/api/logs"))
+            .await
+            .status(),
+        401
+    );
+    let page = anonymous.get(&format!("{url}_japps/logs")).await;
+    assert_eq!(page.status(), 302);
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("oauth2/authorize")
+    );
+    // A logged-in user who is not the owner may use the app but not read its output.
+    let bob = logged_in(&hub, "bob").await;
+    let visit = bob.follow(&hub, &format!("{url}_japps/logs")).await;
+    assert_eq!(visit.status, 200, "{:?}", visit.hops);
+    assert!(
+        !visit.body.contains("echo app listening"),
+        "bob saw the output"
+    );
+    assert_eq!(
+        bob.api_get(&format!("{url}_japps/api/logs")).await.status(),
+        403
+    );
+    // The owner reads them after logging in.
+    let alice = logged_in(&hub, "alice").await;
+    let visit = alice.follow(&hub, &format!("{url}_japps/logs")).await;
+    assert_eq!(visit.status, 200, "{:?}", visit.hops);
+    assert!(visit.body.contains("echo app listening"), "{}", visit.body);
+}
+
+async fn activity_is_reported_and_kept_alive(release: HubRelease) {
+    let hub = hub(release).await;
+    hub.create_users(&["alice"]).await;
+    let token = hub.user_token("alice").await;
+    let busy = create_app(
+        &hub,
+        &token,
+        "busy",
+        json!({"display_name": "Busy", "framework": "custom", "custom_command": echo_command(release, ""),
+               "env": {"JHUB_APP_PROXY_ARGS": "--activity-interval=1"}}),
+    )
+    .await;
+    let idle = create_app(
+        &hub,
+        &token,
+        "kept",
+        json!({"display_name": "Kept alive", "framework": "custom", "keep_alive": true,
+               "custom_command": echo_command(release, ""),
+               "env": {"JHUB_APP_PROXY_ARGS": "--activity-interval=1"}}),
+    )
+    .await;
+    wait_ready(&hub, "alice", &busy).await;
+    wait_ready(&hub, "alice", &idle).await;
+    let alice = logged_in(&hub, "alice").await;
+    let busy_url = app_url(&hub, "alice", &busy);
+    alice.follow(&hub, &busy_url).await;
+    wait_app_phase(&alice, &hub, &busy_url, "ready").await;
+
+    // Without traffic, nothing is reported for the busy app: its activity stays put.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = server_state(&hub, "alice", &busy).await.unwrap().2.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        server_state(&hub, "alice", &busy).await.unwrap().2.unwrap(),
+        before
+    );
+
+    // Traffic through the proxy moves it.
+    assert_eq!(
+        alice.api_get(&format!("{busy_url}headers")).await.status(),
+        200
+    );
+    wait_until(
+        "the busy app's activity moves",
+        Duration::from_secs(15),
+        async || server_state(&hub, "alice", &busy).await.unwrap().2.unwrap() > before,
+    )
+    .await;
+
+    // The keep-alive app reports on its own, again and again.
+    let first = server_state(&hub, "alice", &idle)
+        .await
+        .unwrap()
+        .2
+        .unwrap_or_default();
+    wait_until(
+        "the kept-alive app reports",
+        Duration::from_secs(15),
+        async || {
+            server_state(&hub, "alice", &idle)
+                .await
+                .unwrap()
+                .2
+                .unwrap_or_default()
+                > first
+        },
+    )
+    .await;
+    let second = server_state(&hub, "alice", &idle).await.unwrap().2.unwrap();
+    wait_until(
+        "the kept-alive app reports again",
+        Duration::from_secs(15),
+        async || server_state(&hub, "alice", &idle).await.unwrap().2.unwrap() > second,
+    )
+    .await;
+}
+
+async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
+    let hub = hub(release).await;
+    hub.create_users(&["alice"]).await;
+    let token = hub.user_token("alice").await;
+    let server = create_app(
+        &hub,
+        &token,
+        "stuck",
+        json!({"display_name": "Stuck", "framework": "custom",
+               "custom_command": echo_command(release, "--never-ready"),
+               "env": {"JHUB_APP_PROXY_ARGS": "--ready-timeout=4 --exit-grace=6"}}),
+    )
+    .await;
+    wait_ready(&hub, "alice", &server).await;
+    let url = app_url(&hub, "alice", &server);
+    let alice = logged_in(&hub, "alice").await;
+    let visit = alice.follow(&hub, &url).await;
+    assert_eq!(visit.status, 200, "the startup page: {:?}", visit.hops);
+    assert!(visit.body.contains("Starting the app"), "{}", visit.body);
+
+    let failed = wait_app_phase(&alice, &hub, &url, "failed").await;
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("did not become ready within 4 s"),
+        "{reason}"
+    );
+    // The page names the reason and shows what the app printed.
+    let visit = alice.follow(&hub, &url).await;
+    assert_eq!(visit.status, 503);
+    assert!(
+        visit.body.contains("did not become ready"),
+        "{}",
+        visit.body
+    );
+    assert!(
+        visit.body.contains("not listening yet"),
+        "the app's own output: {}",
+        visit.body
+    );
+
+    // Then the launcher exits and the hub sees the server stop.
+    wait_until(
+        "the hub sees the stuck server stop",
+        Duration::from_secs(40),
+        async || {
+            !matches!(
+                server_state(&hub, "alice", &server).await,
+                Some((true, _, _))
+            )
+        },
+    )
+    .await;
+}
+
+async fn a_crashing_app_stops_its_server(release: HubRelease) {
+    let hub = hub(release).await;
+    hub.create_users(&["alice"]).await;
+    let token = hub.user_token("alice").await;
+    let server = create_app(
+        &hub,
+        &token,
+        "crashy",
+        json!({"display_name": "Crashy", "framework": "custom",
+               "custom_command": echo_command(release, "--crash-after 4"),
+               "env": {"JHUB_APP_PROXY_ARGS": "--exit-grace=5"}}),
+    )
+    .await;
+    wait_ready(&hub, "alice", &server).await;
+    let url = app_url(&hub, "alice", &server);
+    let alice = logged_in(&hub, "alice").await;
+    alice.follow(&hub, &url).await;
+    wait_app_phase(&alice, &hub, &url, "ready").await;
+    let failed = wait_app_phase(&alice, &hub, &url, "failed").await;
+    assert!(
+        failed["reason"].as_str().unwrap().contains("exit status 3"),
+        "{failed}"
+    );
+    let logs: Value = alice
+        .api_get(&format!("{url}_japps/api/logs"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(log_text(&logs).contains("crashing on purpose"), "{logs}");
+    wait_until(
+        "the hub sees the crashed server stop",
+        Duration::from_secs(40),
+        async || {
+            !matches!(
+                server_state(&hub, "alice", &server).await,
+                Some((true, _, _))
+            )
+        },
+    )
+    .await;
+    // The hub's own log has the launcher's account of it too (spawner output).
+    assert!(hub.logs().contains("crashing on purpose"));
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Sends `text` and returns the next message, within 10 s.
+async fn echo(socket: &mut Socket, text: &str) -> String {
+    let exchange = async {
+        socket.send(Message::text(text)).await.unwrap();
+        socket
+            .next()
+            .await
+            .unwrap()
+            .unwrap()
+            .into_text()
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("no echo of {text:?} within 10 s"))
+}
+
+fn log_text(logs: &Value) -> String {
+    logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["text"].as_str().unwrap_or_default().to_owned() + "\n")
+        .collect()
+}
+
+fn lowercase_keys(headers: &Value) -> Value {
+    Value::Object(
+        headers
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+/// Whether a process whose command line contains `marker` runs.
+fn process_running(marker: &str) -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", "--", marker])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
