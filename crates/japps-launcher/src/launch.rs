@@ -23,7 +23,7 @@ use crate::process::{AppProcess, Invocation, describe, run_step, signal_group};
 use crate::proxy::{Proxy, Target};
 use crate::server::{Launcher, Phase, router};
 use crate::server_env::ServerEnv;
-use crate::spec::{APP_ENV, AppSpec, Repository};
+use crate::spec::{APP_ENV, AppSpec, Framework, Repository};
 
 /// How long a clone may take before the start is given up.
 const CLONE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -64,11 +64,15 @@ pub async fn run(
     let options = flags.overridden_by(overrides);
     let keep_alive_env = std::env::var("JH_APPS_KEEP_ALIVE").is_ok_and(|v| truthy(&v));
     let settings = Settings {
-        authtype: options.authtype.unwrap_or(if spec.public {
-            AuthType::None
-        } else {
-            AuthType::Oauth
-        }),
+        // JupyterLab checks the hub's access scopes itself (jupyterhub.singleuser), so a
+        // second login in front of it would only cost a round trip; its logs keep ours.
+        authtype: options.authtype.unwrap_or(
+            if spec.public || spec.framework == Framework::JupyterLab {
+                AuthType::None
+            } else {
+                AuthType::Oauth
+            },
+        ),
         keep_alive: options
             .keep_alive
             .unwrap_or(spec.keep_alive || keep_alive_env),

@@ -23,6 +23,9 @@ pub struct HubOptions {
     /// Extra environment for the hub process (the plugin forwards `RUST_LOG` and friends to
     /// the service).
     pub env: Vec<(String, String)>,
+    /// The proxy program instead of the venv's pure-Python configurable-http-proxy (the
+    /// framework tier runs the Node one, which passes WebSocket subprotocols through).
+    pub proxy_command: Option<PathBuf>,
 }
 
 impl HubOptions {
@@ -33,7 +36,13 @@ impl HubOptions {
             japps_config: String::new(),
             extra_config: String::new(),
             env: Vec::new(),
+            proxy_command: None,
         }
+    }
+
+    pub fn proxy_command(mut self, program: impl Into<PathBuf>) -> Self {
+        self.proxy_command = Some(program.into());
+        self
     }
 
     pub fn oauth_no_confirm(mut self, value: bool) -> Self {
@@ -96,7 +105,13 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
     line("from jupyterhub.spawner import SimpleLocalProcessSpawner".into());
     line("from japps import install_jhub_apps".into());
     line("c = get_config()  # noqa: F821".into());
-    hub_basics(&mut line, dir, venv, ports);
+    hub_basics(
+        &mut line,
+        dir,
+        venv,
+        ports,
+        options.proxy_command.as_deref(),
+    );
     line(format!(
         "c.JAppsConfig.japps_bin = {}",
         py_path(&options.japps_bin)
@@ -114,7 +129,13 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
 /// The parts every test hub shares: loopback addresses, sqlite and the cookie secret in the
 /// test's directory, the pure-Python proxy, the DummyAuthenticator, the mock single-user
 /// server.
-fn hub_basics(line: &mut impl FnMut(String), dir: &Path, venv: &Path, ports: &Ports) {
+fn hub_basics(
+    line: &mut impl FnMut(String),
+    dir: &Path,
+    venv: &Path,
+    ports: &Ports,
+    proxy_command: Option<&Path>,
+) {
     line(format!(
         "c.JupyterHub.bind_url = {}",
         py(format!("http://127.0.0.1:{}", ports.public))
@@ -138,9 +159,13 @@ fn hub_basics(line: &mut impl FnMut(String), dir: &Path, venv: &Path, ports: &Po
         "c.ConfigurableHTTPProxy.api_url = {}",
         py(format!("http://127.0.0.1:{}", ports.proxy_api))
     ));
+    let proxy = proxy_command.map_or_else(
+        || venv.join("bin/configurable-http-proxy"),
+        Path::to_path_buf,
+    );
     line(format!(
         "c.ConfigurableHTTPProxy.command = [{}]",
-        py_path(&venv.join("bin/configurable-http-proxy"))
+        py_path(&proxy)
     ));
     line(format!(
         "c.ConfigurableHTTPProxy.pid_file = {}",
@@ -289,7 +314,7 @@ pub(crate) fn render_jhub_apps(inputs: &JhubAppsInputs<'_>) -> String {
     line("from jhub_apps import theme_template_paths".into());
     line("from jhub_apps.configuration import install_jhub_apps".into());
     line("c = get_config()  # noqa: F821".into());
-    hub_basics(&mut line, dir, &options.venv, ports);
+    hub_basics(&mut line, dir, &options.venv, ports, None);
     line("c.JupyterHub.default_url = '/hub/home'".into());
     line("c.JupyterHub.template_paths = theme_template_paths".into());
     // The service re-executes this file to read its settings; `python` must be this venv's.
