@@ -21,9 +21,15 @@ c.Authenticator.admin_users = {"admin"}
 # The users the example apps belong to and are shared with exist from the start.
 c.JupyterHub.load_groups = {"demo-users": {"users": ["demo", "alice"]}}
 
-# Until `japps launch` runs the apps, a named server is JupyterHub's tiny mock single-user
-# server, so apps can be created, started, stopped and shared for real.
-c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.tests.mocksu"]
+# Apps and the default server run from the frameworks environment scripts/demo prepares
+# (Panel, Bokeh, Streamlit, Dash, Voila, Gradio, JupyterLab): apps through `japps launch`,
+# the default server as JupyterLab.
+apps_python = os.environ.get("JAPPS_DEMO_PYTHON", "python")
+c.JAppsConfig.python_exec = apps_python
+c.Spawner.cmd = [apps_python, "-m", "jupyterhub.singleuser"]
+c.Spawner.default_url = "/lab"
+if os.geteuid() == 0:
+    c.Spawner.args = ["--allow-root"]
 c.SimpleLocalProcessSpawner.home_dir_template = os.path.abspath("home/{username}")
 
 c.JAppsConfig.japps_bin = os.environ.get("JAPPS_BIN", "japps")
@@ -57,6 +63,20 @@ c.JAppsConfig.startup_apps = [
             "filepath": "",
             "public": True,
             "keep_alive": False,
+        },
+    },
+    {
+        "username": "demo",
+        "servername": "dash-example",
+        "user_options": {
+            "jhub_app": True,
+            "display_name": "Dash example",
+            "description": "The built-in Plotly Dash example app.",
+            "framework": "plotlydash",
+            "filepath": "",
+            "public": False,
+            "keep_alive": False,
+            "share_with": {"users": [], "groups": ["demo-users"]},
         },
     },
 ]
