@@ -697,6 +697,19 @@ pub fn calls_between(
 }
 
 /// A loopback port that was free a moment ago, for a process a test starts itself.
+/// The Node configurable-http-proxy from `scripts/setup-node-proxy`, for hubs whose tests
+/// need a proxy that streams responses and passes WebSocket subprotocols and binary frames
+/// through (the launcher tests); panics with the fix when it is missing.
+pub fn node_proxy() -> PathBuf {
+    let proxy = workspace_root().join(".cache/node-chp/node_modules/.bin/configurable-http-proxy");
+    assert!(
+        proxy.exists(),
+        "{} is missing: run scripts/setup-node-proxy",
+        proxy.display()
+    );
+    proxy
+}
+
 /// The stdlib-only HTTP + WebSocket app the launcher tests run as a `custom` app.
 pub fn echo_app() -> PathBuf {
     workspace_root().join("crates/japps-testkit/apps/echo_app.py")

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use japps_testkit::{Browser, HubOptions, HubRelease, TestHub, workspace_root};
+use japps_testkit::{Browser, HubOptions, HubRelease, TestHub, node_proxy, workspace_root};
 use reqwest::multipart::Form;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
@@ -65,7 +65,7 @@ impl Running {
             proxy.display()
         );
         let options = HubOptions::new(env!("CARGO_BIN_EXE_japps"))
-            .proxy_command(proxy)
+            .proxy_command(node_proxy())
             .japps_config(&format!(
                 "c.JAppsConfig.python_exec = {:?}",
                 python.display().to_string()

@@ -7,7 +7,9 @@
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use japps_testkit::{Browser, HubOptions, HubRelease, TestHub, echo_app, real_hub_tests};
+use japps_testkit::{
+    Browser, HubOptions, HubRelease, TestHub, echo_app, node_proxy, real_hub_tests,
+};
 use reqwest::multipart::Form;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
@@ -26,7 +28,11 @@ const HUB_SETTINGS: &str =
     "c.Spawner.poll_interval = 1\nc.Spawner.start_timeout = 60\nc.Spawner.http_timeout = 60\n";
 
 async fn hub(release: HubRelease) -> TestHub {
-    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps")).extra_config(HUB_SETTINGS);
+    // Behind the Node proxy production hubs run: it streams (the live feed) and passes
+    // binary WebSocket frames, which the pure-Python one does not.
+    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps"))
+        .extra_config(HUB_SETTINGS)
+        .proxy_command(node_proxy());
     TestHub::start(release, options).await
 }
 
@@ -196,8 +202,15 @@ async fn owner_shared_user_and_stranger(release: HubRelease) {
     for text in ["hello", "through the hub"] {
         assert_eq!(echo(&mut socket, text).await, text);
     }
-    // (Binary frames are covered by the launcher's own proxy tests: the pure-Python
-    // configurable-http-proxy these hubs use turns client binary frames into text ones.)
+    socket
+        .send(Message::binary(vec![0u8, 1, 2, 255]))
+        .await
+        .unwrap();
+    let echoed = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+    assert_eq!(
+        echoed.unwrap().unwrap().unwrap().into_data().as_ref(),
+        [0u8, 1, 2, 255]
+    );
     socket.close(None).await.unwrap();
 
     // A WebSocket from another site is refused even with the owner's cookies.
@@ -320,17 +333,18 @@ async fn public_apps_keep_their_logs_private(release: HubRelease) {
             .unwrap()
             .contains("oauth2/authorize")
     );
-    // A logged-in user who is not the owner may use the app but not read its output.
+    // A logged-in user without access to the server cannot log in to it at all (the hub
+    // refuses the authorization), so cannot read its output either.
     let bob = logged_in(&hub, "bob").await;
     let visit = bob.follow(&hub, &format!("{url}_japps/logs")).await;
-    assert_eq!(visit.status, 200, "{:?}", visit.hops);
+    assert_eq!(visit.status, 403, "{:?}", visit.hops);
     assert!(
         !visit.body.contains("echo app listening"),
         "bob saw the output"
     );
     assert_eq!(
         bob.api_get(&format!("{url}_japps/api/logs")).await.status(),
-        403
+        401
     );
     // The owner reads them after logging in.
     let alice = logged_in(&hub, "alice").await;
@@ -435,6 +449,28 @@ async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
     let visit = alice.follow(&hub, &url).await;
     assert_eq!(visit.status, 200, "the startup page: {:?}", visit.hops);
     assert!(visit.body.contains("Starting the app"), "{}", visit.body);
+
+    // The startup page's live feed: the app's output as it comes, then the failure.
+    let mut events = alice
+        .client()
+        .get(format!("{url}_japps/events"))
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let mut feed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(feed.contains("not listening yet") && feed.contains("\"phase\":\"failed\"")) {
+        assert!(Instant::now() < deadline, "the feed stalled:\n{feed}");
+        match tokio::time::timeout(Duration::from_secs(30), events.chunk()).await {
+            Ok(Ok(Some(chunk))) => feed.push_str(&String::from_utf8_lossy(&chunk)),
+            other => panic!("the feed ended ({other:?}):\n{feed}"),
+        }
+    }
+    assert!(feed.contains("event: log"), "{feed}");
+    assert!(feed.contains("event: status"), "{feed}");
+    drop(events);
 
     let failed = wait_app_phase(&alice, &hub, &url, "failed").await;
     let reason = failed["reason"].as_str().unwrap();
