@@ -1,4 +1,8 @@
-//! `japps-bench`: the read-path benchmark of BENCHMARKS.md.
+//! `japps-bench`: the benchmarks of BENCHMARKS.md.
+//!
+//! Without a subcommand, the read-path benchmark (below). `japps-bench proxy` is the launcher
+//! proxy benchmark ([`proxy_bench`]); `japps-bench upstream` is the app it proxies to
+//! ([`upstream`], hidden).
 //!
 //! Boots a real JupyterHub with the real plugin and the `japps` binary (like the integration
 //! tests) and, unless `--no-jhub-apps`, a second real JupyterHub running the original
@@ -26,10 +30,43 @@ use japps_testkit::{
 };
 use serde_json::{Value, json};
 
+mod proxy_bench;
+mod upstream;
+
 #[derive(Debug, Parser)]
 #[command(
-    about = "japps read-path benchmark against a real JupyterHub, side by side with jhub-apps"
+    about = "japps benchmarks: without a subcommand, the read-path benchmark against a real \
+             JupyterHub, side by side with jhub-apps",
+    args_conflicts_with_subcommands = true
 )]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    read_path: Args,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// The launcher proxy benchmark: one app directly, through `japps launch` and through
+    /// jhsingle-native-proxy, side by side (BENCHMARKS.md, "Launcher proxy").
+    Proxy(proxy_bench::ProxyArgs),
+    /// The app the proxy benchmark measures (started by it).
+    #[command(hide = true)]
+    Upstream {
+        #[arg(long)]
+        port: u16,
+        /// Size of `/large`, MiB.
+        #[arg(long, default_value_t = 10)]
+        large_mib: usize,
+        /// Exit after this many seconds.
+        #[arg(long, default_value_t = 1200)]
+        exit_after: u64,
+    },
+}
+
+/// The read-path benchmark's options.
+#[derive(Debug, clap::Args)]
 struct Args {
     /// JupyterHub release for japps: 5.5 or 6.1. jhub-apps always runs on the JupyterHub of
     /// its virtualenv (5.5.4: it shares apps only on 5.x).
@@ -88,7 +125,19 @@ const SHARED_APPS: [(&str, &str); 5] = [
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        None => read_path(cli.read_path).await,
+        Some(Command::Proxy(args)) => proxy_bench::run(args).await,
+        Some(Command::Upstream {
+            port,
+            large_mib,
+            exit_after,
+        }) => upstream::serve(port, large_mib, Duration::from_secs(exit_after)).await,
+    }
+}
+
+async fn read_path(args: Args) -> anyhow::Result<()> {
     let release = match args.hub.as_str() {
         "5.5" => HubRelease::V5_5,
         "6.1" => HubRelease::V6_1,

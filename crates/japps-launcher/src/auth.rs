@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::{HeaderMap, HeaderValue, header};
 use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use base64::Engine;
@@ -163,11 +163,7 @@ impl Gate {
     /// server; anything else is replaced by the server's root).
     pub fn login(&self, headers: &HeaderMap, next: &str) -> Response {
         let (Some(state), Some(verifier)) = (random_token(16), random_token(32)) else {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "no randomness available",
-            )
-                .into_response();
+            return (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response();
         };
         let next = self.local_path(next);
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));

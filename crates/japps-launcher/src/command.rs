@@ -77,6 +77,15 @@ pub struct AppCommand {
 ///
 /// Fails with [`LaunchError::Config`] when the app file does not exist or the custom
 /// command cannot be split.
+/// Whether the app of `framework` is served without the server's prefix (known before the
+/// app's files exist: the proxy is set up while a repository is still being cloned).
+pub fn strips_prefix(framework: Framework) -> bool {
+    matches!(
+        framework,
+        Framework::PlotlyDash | Framework::Gradio | Framework::Custom
+    )
+}
+
 pub fn build(spec: &AppSpec, ctx: &CommandContext<'_>) -> Result<AppCommand, LaunchError> {
     let prefix = Prefix::new(ctx.prefix);
     let python = spec.python_exec.clone();
@@ -498,6 +507,30 @@ mod tests {
             json["filepath"] = filepath.into();
         }
         AppSpec::from_json(&json.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_proxy_strips_exactly_where_the_command_expects_it() {
+        let fixture = Fixture::new();
+        for name in [
+            "panel",
+            "bokeh",
+            "streamlit",
+            "voila",
+            "plotlydash",
+            "gradio",
+            "jupyterlab",
+        ] {
+            let spec = spec(name, None);
+            let command = build(&spec, &fixture.ctx()).unwrap();
+            assert_eq!(
+                command.strip_prefix,
+                strips_prefix(spec.framework),
+                "{name}"
+            );
+        }
+        let command = build(&custom_spec("serve --port {port}"), &fixture.ctx()).unwrap();
+        assert_eq!(command.strip_prefix, strips_prefix(Framework::Custom));
     }
 
     fn custom_spec(command: &str) -> AppSpec {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use japps_hub::{HubClient, HubClientConfig, ServiceToken};
 use nix::sys::signal::Signal;
 use secrecy::ExposeSecret;
@@ -146,21 +147,9 @@ pub async fn run(
     };
     let conda_env = options.conda_env.clone().or_else(|| spec.conda_env.clone());
     let env_manager = EnvManager::from_env();
-    let built = command::build(
-        &spec,
-        &CommandContext {
-            port,
-            prefix: &env.prefix,
-            workdir: &workdir,
-            examples_dir: examples.path(),
-            env_manager,
-            conda_env: conda_env.as_deref(),
-        },
-    );
     let strip_prefix = options
         .strip_prefix
-        .or_else(|| built.as_ref().ok().map(|c| c.strip_prefix))
-        .unwrap_or(true);
+        .unwrap_or_else(|| command::strips_prefix(spec.framework));
 
     let activity = Arc::new(Activity::new());
     let proxy = Proxy::new(
@@ -199,6 +188,11 @@ pub async fn run(
             let graceful = async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             };
+            // Relayed WebSocket messages and streamed bodies go out in several writes;
+            // without TCP_NODELAY each waits for the visitor's delayed ACK (~40 ms).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(err) = axum::serve(listener, app)
                 .with_graceful_shutdown(graceful)
                 .await
@@ -220,10 +214,21 @@ pub async fn run(
 
     let running: std::sync::Mutex<Option<nix::unistd::Pid>> = std::sync::Mutex::new(None);
     let life = async {
-        let command = built?;
         if let (Some(repo), Some(dir)) = (&repository, &clone_dir) {
             clone(repo, dir.path(), &logs).await?;
         }
+        // After the clone: the app's file is looked up in it.
+        let command = command::build(
+            &spec,
+            &CommandContext {
+                port,
+                prefix: &env.prefix,
+                workdir: &workdir,
+                examples_dir: examples.path(),
+                env_manager,
+                conda_env: conda_env.as_deref(),
+            },
+        )?;
         let mut app_env = command.env.clone();
         // The app listens inside; the hub's address is the launcher's.
         app_env.push((

@@ -215,7 +215,10 @@ fn status_response(
         // Scripts polling the app while it starts get a retryable status, not a page.
         let mut response = (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "detail": format!("the app is {}", phase.name()) })),
+            Json(serde_json::json!({ "detail": match phase {
+                Phase::Failed { reason } => format!("the app has stopped: {reason}"),
+                _ => "the app is starting".to_owned(),
+            } })),
         )
             .into_response();
         response

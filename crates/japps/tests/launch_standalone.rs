@@ -217,6 +217,46 @@ async fn a_repository_is_cloned_before_start() {
 }
 
 #[tokio::test]
+async fn a_framework_apps_file_is_found_in_its_clone() {
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(repo.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir(repo.path().join("dashboards")).unwrap();
+    std::fs::write(repo.path().join("dashboards/sales.py"), "print('hello')\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "app"]);
+    // Streamlit is not installed here: the start gets as far as running it, which shows
+    // the file was looked up in the clone (it is nowhere else).
+    let launch = Launch::start(
+        json!({"framework": "streamlit", "public": true, "python_exec": "python3",
+               "filepath": "dashboards/sales.py",
+               "repository": {"url": format!("file://{}", repo.path().display())}}),
+        &[("JHUB_APP_PROXY_ARGS", "--exit-grace=1")],
+        &std::env::temp_dir(),
+    );
+    let failed = launch.wait_phase("failed").await;
+    let output = launch.output();
+    assert!(output.contains("cloning file://"), "{output}");
+    assert!(output.contains("dashboards/sales.py"), "{output}");
+    assert!(output.contains("No module named streamlit"), "{output}");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("exited before it was ready"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
 async fn conda_environments_wrap_the_command() {
     // A stand-in `conda` on PATH that records how it was called and runs the command.
     let bin = tempfile::tempdir().unwrap();
