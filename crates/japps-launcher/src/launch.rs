@@ -64,37 +64,7 @@ pub async fn run(
     notes.extend(override_notes);
     let options = flags.overridden_by(overrides);
     let keep_alive_env = std::env::var("JH_APPS_KEEP_ALIVE").is_ok_and(|v| truthy(&v));
-    let settings = Settings {
-        // JupyterLab checks the hub's access scopes itself (jupyterhub.singleuser), so a
-        // second login in front of it would only cost a round trip; its logs keep ours.
-        authtype: options.authtype.unwrap_or(
-            if spec.public || spec.framework == Framework::JupyterLab {
-                AuthType::None
-            } else {
-                AuthType::Oauth
-            },
-        ),
-        keep_alive: options
-            .keep_alive
-            .unwrap_or(spec.keep_alive || keep_alive_env),
-        ready_timeout: Duration::from_secs(
-            options
-                .ready_timeout
-                .unwrap_or(Settings::DEFAULT_READY_TIMEOUT),
-        ),
-        activity_interval: match options
-            .activity_interval
-            .or(env.activity_interval)
-            .unwrap_or(Settings::DEFAULT_ACTIVITY_INTERVAL)
-        {
-            0 => None,
-            secs => Some(Duration::from_secs(secs)),
-        },
-        log_buffer_size: options
-            .log_buffer_size
-            .unwrap_or(Settings::DEFAULT_LOG_LINES),
-        exit_grace: Duration::from_secs(options.exit_grace.unwrap_or(Settings::DEFAULT_EXIT_GRACE)),
-    };
+    let settings = resolve_settings(&options, &spec, &env, keep_alive_env);
 
     let logs = Arc::new(LogBuffer::new(settings.log_buffer_size, true));
     for note in notes {
@@ -212,76 +182,25 @@ pub async fn run(
         ))
     });
 
-    let running: std::sync::Mutex<Option<nix::unistd::Pid>> = std::sync::Mutex::new(None);
-    let life = async {
-        if let (Some(repo), Some(dir)) = (&repository, &clone_dir) {
-            clone(repo, dir.path(), &logs).await?;
-        }
-        // After the clone: the app's file is looked up in it.
-        let command = command::build(
-            &spec,
-            &CommandContext {
-                port,
-                prefix: &env.prefix,
-                workdir: &workdir,
-                examples_dir: examples.path(),
-                env_manager,
-                conda_env: conda_env.as_deref(),
-            },
-        )?;
-        let mut app_env = command.env.clone();
-        // The app listens inside; the hub's address is the launcher's.
-        app_env.push((
-            "JUPYTERHUB_SERVICE_URL".into(),
-            format!("http://127.0.0.1:{port}{}", env.prefix),
-        ));
-        logs.push(
-            Source::Launcher,
-            &format!(
-                "starting: {}",
-                shlex::try_join(
-                    std::iter::once(command.program.as_str())
-                        .chain(command.args.iter().map(String::as_str))
-                )
-                .unwrap_or_default()
-            ),
-        );
-        let mut process = AppProcess::spawn(
-            &Invocation {
-                program: &command.program,
-                args: &command.args,
-                env: &app_env,
-                cwd: &workdir,
-            },
-            &logs,
-        )?;
-        *running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = process.group();
-        let ready_path = options
-            .ready_check_path
-            .clone()
-            .unwrap_or_else(|| command.ready_path.clone());
-        let started = Instant::now();
-        let outcome = tokio::select! {
-            status = process.wait() => Err(format!("the app exited before it was ready ({})", status.map_or_else(|e| e.to_string(), describe))),
-            ready = wait_ready(&launcher.proxy, &ready_path, settings.ready_timeout) => ready,
-        };
-        if let Err(reason) = outcome {
-            process.terminate(Duration::from_secs(2)).await;
-            return Err(LaunchError::Start(reason));
-        }
-        logs.push(
-            Source::Launcher,
-            &format!("ready after {:.1} s", started.elapsed().as_secs_f64()),
-        );
-        let _ = phase_tx.send(Phase::Ready);
-        let status = process.wait().await;
-        Err::<(), _>(LaunchError::Start(format!(
-            "the app exited ({})",
-            status.map_or_else(|e| e.to_string(), describe)
-        )))
-    };
+    let running = std::sync::Mutex::new(None);
+    let life = app_life(AppLife {
+        spec: &spec,
+        env: &env,
+        port,
+        repository: repository
+            .as_ref()
+            .zip(clone_dir.as_ref().map(tempfile::TempDir::path)),
+        workdir: &workdir,
+        examples_dir: examples.path(),
+        conda_env: conda_env.as_deref(),
+        env_manager,
+        ready_check_path: options.ready_check_path.as_deref(),
+        ready_timeout: settings.ready_timeout,
+        proxy: &launcher.proxy,
+        logs: &logs,
+        phase: &phase_tx,
+        running: &running,
+    });
 
     // Whatever ends first: SIGTERM, or the app's life (a failure).
     tokio::pin!(life);
@@ -298,8 +217,8 @@ pub async fn run(
             }
             Exit::Stopped
         }
-        result = &mut life => {
-            let reason = match result { Err(err) => err.to_string(), Ok(()) => "the app stopped".into() };
+        ended = &mut life => {
+            let reason = ended.to_string();
             logs.push(Source::Launcher, &format!("failed: {reason}"));
             let _ = phase_tx.send(Phase::Failed { reason });
             // Keep the failure page up for the owner, unless the hub stops us first.
@@ -317,6 +236,149 @@ pub async fn run(
     // In-flight requests get a moment; long-lived ones (WebSockets, SSE) don't hold us.
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     Ok(exit)
+}
+
+/// The launcher's settings: flags and overrides first, then what the app definition and
+/// the hub's environment imply, then the defaults.
+fn resolve_settings(
+    options: &LaunchOptions,
+    spec: &AppSpec,
+    env: &ServerEnv,
+    keep_alive_env: bool,
+) -> Settings {
+    // JupyterLab checks the hub's access scopes itself (jupyterhub.singleuser), so a
+    // second login in front of it would only cost a round trip; its logs keep ours.
+    let open = spec.public || spec.framework == Framework::JupyterLab;
+    Settings {
+        authtype: options.authtype.unwrap_or(if open {
+            AuthType::None
+        } else {
+            AuthType::Oauth
+        }),
+        keep_alive: options
+            .keep_alive
+            .unwrap_or(spec.keep_alive || keep_alive_env),
+        ready_timeout: Duration::from_secs(
+            options
+                .ready_timeout
+                .unwrap_or(Settings::DEFAULT_READY_TIMEOUT),
+        ),
+        activity_interval: match options
+            .activity_interval
+            .or(env.activity_interval)
+            .unwrap_or(Settings::DEFAULT_ACTIVITY_INTERVAL)
+        {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
+        },
+        log_buffer_size: options
+            .log_buffer_size
+            .unwrap_or(Settings::DEFAULT_LOG_LINES),
+        exit_grace: Duration::from_secs(options.exit_grace.unwrap_or(Settings::DEFAULT_EXIT_GRACE)),
+    }
+}
+
+/// What the app's life needs from the launcher.
+struct AppLife<'a> {
+    spec: &'a AppSpec,
+    env: &'a ServerEnv,
+    port: u16,
+    /// The repository to clone, and the fresh directory to clone it into.
+    repository: Option<(&'a Repository, &'a Path)>,
+    workdir: &'a Path,
+    examples_dir: &'a Path,
+    conda_env: Option<&'a str>,
+    env_manager: EnvManager,
+    ready_check_path: Option<&'a str>,
+    ready_timeout: Duration,
+    proxy: &'a Proxy,
+    logs: &'a Arc<LogBuffer>,
+    phase: &'a watch::Sender<Phase>,
+    /// The app's process group while it runs, for SIGTERM.
+    running: &'a std::sync::Mutex<Option<nix::unistd::Pid>>,
+}
+
+/// Clones, starts the app, waits until it is ready (then sets [`Phase::Ready`]) and until
+/// it exits. Returns why it ended: an app's life ends only in failure (SIGTERM is handled
+/// by the caller, which drops this future).
+async fn app_life(life: AppLife<'_>) -> LaunchError {
+    match app_life_inner(&life).await {
+        Ok(never) => match never {},
+        Err(err) => err,
+    }
+}
+
+async fn app_life_inner(life: &AppLife<'_>) -> Result<std::convert::Infallible, LaunchError> {
+    let AppLife {
+        spec,
+        env,
+        port,
+        logs,
+        ..
+    } = *life;
+    if let Some((repo, dir)) = life.repository {
+        clone(repo, dir, logs).await?;
+    }
+    // After the clone: the app's file is looked up in it.
+    let command = command::build(
+        spec,
+        &CommandContext {
+            port,
+            prefix: &env.prefix,
+            workdir: life.workdir,
+            examples_dir: life.examples_dir,
+            env_manager: life.env_manager,
+            conda_env: life.conda_env,
+        },
+    )?;
+    let mut app_env = command.env.clone();
+    // The app listens inside; the hub's address is the launcher's.
+    app_env.push((
+        "JUPYTERHUB_SERVICE_URL".into(),
+        format!("http://127.0.0.1:{port}{}", env.prefix),
+    ));
+    let words =
+        std::iter::once(command.program.as_str()).chain(command.args.iter().map(String::as_str));
+    logs.push(
+        Source::Launcher,
+        &format!("starting: {}", shlex::try_join(words).unwrap_or_default()),
+    );
+    let mut process = AppProcess::spawn(
+        &Invocation {
+            program: &command.program,
+            args: &command.args,
+            env: &app_env,
+            cwd: life.workdir,
+        },
+        logs,
+    )?;
+    *life
+        .running
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = process.group();
+    let ready_path = life.ready_check_path.unwrap_or(&command.ready_path);
+    let started = Instant::now();
+    let outcome = tokio::select! {
+        status = process.wait() => Err(format!(
+            "the app exited before it was ready ({})",
+            status.map_or_else(|e| e.to_string(), describe)
+        )),
+        ready = wait_ready(life.proxy, ready_path, life.ready_timeout) => ready,
+    };
+    if let Err(reason) = outcome {
+        process.terminate(Duration::from_secs(2)).await;
+        return Err(LaunchError::Start(reason));
+    }
+    logs.push(
+        Source::Launcher,
+        &format!("ready after {:.1} s", started.elapsed().as_secs_f64()),
+    );
+    let _ = life.phase.send(Phase::Ready);
+    let status = process.wait().await;
+    Err(LaunchError::Start(format!(
+        "the app exited ({})",
+        status.map_or_else(|e| e.to_string(), describe)
+    )))
 }
 
 /// Polls `path` until the app answers (anything below 500) or `timeout` passes.
@@ -387,4 +449,82 @@ fn safe(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_env(activity_interval: Option<&str>) -> ServerEnv {
+        ServerEnv::from_lookup(|name| {
+            match name {
+                "JUPYTERHUB_SERVICE_URL" => Some("http://127.0.0.1:5000/user/a/app/"),
+                "JUPYTERHUB_API_URL" => Some("http://127.0.0.1:8081/hub/api"),
+                "JUPYTERHUB_API_TOKEN" => Some("token"),
+                "JUPYTERHUB_CLIENT_ID" => Some("jupyterhub-user-a-app"),
+                "JUPYTERHUB_USER" => Some("a"),
+                "JUPYTERHUB_ACTIVITY_INTERVAL" => activity_interval,
+                _ => None,
+            }
+            .map(str::to_owned)
+        })
+        .unwrap()
+    }
+
+    fn spec(json: &str) -> AppSpec {
+        AppSpec::from_json(json).unwrap()
+    }
+
+    #[test]
+    fn who_may_visit() {
+        let env = server_env(None);
+        let none = LaunchOptions::default();
+        let private = spec(r#"{"framework":"panel"}"#);
+        let public = spec(r#"{"framework":"panel","public":true}"#);
+        let lab = spec(r#"{"framework":"jupyterlab"}"#);
+        assert_eq!(
+            resolve_settings(&none, &private, &env, false).authtype,
+            AuthType::Oauth
+        );
+        assert_eq!(
+            resolve_settings(&none, &public, &env, false).authtype,
+            AuthType::None
+        );
+        assert_eq!(
+            resolve_settings(&none, &lab, &env, false).authtype,
+            AuthType::None
+        );
+        let forced = LaunchOptions {
+            authtype: Some(AuthType::Oauth),
+            ..LaunchOptions::default()
+        };
+        assert_eq!(
+            resolve_settings(&forced, &public, &env, false).authtype,
+            AuthType::Oauth
+        );
+    }
+
+    #[test]
+    fn keep_alive_and_activity() {
+        let none = LaunchOptions::default();
+        let app = spec(r#"{"framework":"panel"}"#);
+        let kept = spec(r#"{"framework":"panel","keep_alive":true}"#);
+        let env = server_env(None);
+        assert!(!resolve_settings(&none, &app, &env, false).keep_alive);
+        assert!(resolve_settings(&none, &app, &env, true).keep_alive);
+        assert!(resolve_settings(&none, &kept, &env, false).keep_alive);
+        let defaults = resolve_settings(&none, &app, &env, false);
+        assert_eq!(defaults.activity_interval, Some(Duration::from_secs(300)));
+        assert_eq!(defaults.ready_timeout, Duration::from_secs(300));
+        let hub_says = resolve_settings(&none, &app, &server_env(Some("60")), false);
+        assert_eq!(hub_says.activity_interval, Some(Duration::from_secs(60)));
+        let off = LaunchOptions {
+            activity_interval: Some(0),
+            ..LaunchOptions::default()
+        };
+        assert_eq!(
+            resolve_settings(&off, &app, &server_env(Some("60")), false).activity_interval,
+            None
+        );
+    }
 }
