@@ -30,6 +30,10 @@ const CHECK_TTL: Duration = Duration::from_secs(300);
 const STATE_MAX_AGE: u64 = 600;
 /// The hub's own OAuth token lifetime default (14 days).
 const SESSION_MAX_AGE: u64 = 14 * 24 * 3600;
+/// How long the hub's authorization of a login counts as access on its own (see
+/// [`Gate::visitor`]); after that, a visitor whose token does not carry the access is sent
+/// through the hub again, which checks their current permissions.
+const GRANT_MAX_AGE: u64 = 3600;
 
 /// Someone the hub knows, and what they may do here.
 #[derive(Debug, Clone)]
@@ -39,6 +43,8 @@ pub struct Visitor {
     pub allowed: bool,
     /// The server's owner or a hub admin: may read the logs.
     pub may_read_logs: bool,
+    /// A member of some group, which a share may have granted access through.
+    in_groups: bool,
 }
 
 /// What the callback turned out to be.
@@ -72,6 +78,9 @@ impl std::fmt::Debug for Gate {
 struct SessionData {
     token: String,
     exp: u64,
+    /// When the hub authorized this login for this server.
+    #[serde(default)]
+    granted: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -120,10 +129,36 @@ impl Gate {
     /// The visitor behind this request's cookie, checked with the hub at most once per
     /// five minutes per token and hub session. `None`: not logged in here (or the hub no
     /// longer knows the token).
+    ///
+    /// Access normally shows in the token's scopes. One case does not: JupyterHub (5.5 and
+    /// 6.1, `scopes.get_scopes_for`) leaves a server shared with a *group* out of a token's
+    /// scopes, although its authorize step lets the group's members log in to the server.
+    /// So for a visitor in some group, a login the hub authorized for this server counts as
+    /// access for an hour; after that they go through the hub again (`None`), which checks
+    /// their permissions as they are then.
     pub async fn visitor(&self, headers: &HeaderMap) -> Result<Option<Visitor>, HubError> {
-        let Some(token) = self.session_token(headers) else {
+        let Some(session) = self.session(headers) else {
             return Ok(None);
         };
+        let Some(mut visitor) = self.check(headers, &UserToken::new(session.token)).await? else {
+            return Ok(None);
+        };
+        if !visitor.allowed && visitor.in_groups {
+            if session.granted + GRANT_MAX_AGE > now() {
+                visitor.allowed = true;
+            } else {
+                return Ok(None);
+            }
+        }
+        Ok(Some(visitor))
+    }
+
+    /// What the hub says about `token`, cached.
+    async fn check(
+        &self,
+        headers: &HeaderMap,
+        token: &UserToken,
+    ) -> Result<Option<Visitor>, HubError> {
         // The hub session cookie is in the key so that a hub logout forces a fresh check.
         let mut digest = Sha256::new();
         digest.update(token.fingerprint());
@@ -132,12 +167,20 @@ impl Gate {
         if let Some(cached) = self.checks.get(&key).await {
             return Ok(cached);
         }
-        let visitor = match self.hub.as_user(&token).whoami().await {
+        let visitor = match self.hub.as_user(token).whoami().await {
             Ok(user) => {
                 let allowed =
                     japps_domain::scopes::grants_any(&user.scopes, &self.env.access_scopes);
+                if !allowed {
+                    tracing::debug!(
+                        "{}'s token has none of {:?}",
+                        user.name,
+                        self.env.access_scopes
+                    );
+                }
                 Some(Visitor {
                     may_read_logs: user.name == self.env.user || user.admin,
+                    in_groups: !user.groups.is_empty(),
                     name: user.name,
                     allowed,
                 })
@@ -152,13 +195,12 @@ impl Gate {
         Ok(visitor)
     }
 
-    fn session_token(&self, headers: &HeaderMap) -> Option<UserToken> {
+    fn session(&self, headers: &HeaderMap) -> Option<SessionData> {
         let cookie =
             PrivateCookieJar::from_headers(headers, self.key.clone()).get(&self.session_cookie)?;
         let data: SessionData = serde_json::from_str(cookie.value()).ok()?;
-        (data.exp > now() && !data.token.is_empty()).then(|| UserToken::new(data.token))
+        (data.exp > now() && !data.token.is_empty()).then_some(data)
     }
-
     /// Sends the browser to the hub to log in, to come back to `next` (a path on this
     /// server; anything else is replaced by the server's root).
     pub fn login(&self, headers: &HeaderMap, next: &str) -> Response {
@@ -265,6 +307,7 @@ impl Gate {
         let session = SessionData {
             token: token.access_token.expose_for_encrypted_storage().to_owned(),
             exp: now() + lifetime,
+            granted: now(),
         };
         let jar = jar
             .remove(
@@ -375,4 +418,170 @@ fn now() -> u64 {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    async fn gate(hub: &MockServer) -> Gate {
+        let api = format!("{}/hub/api", hub.uri());
+        let env = ServerEnv::from_lookup(|name| {
+            match name {
+                "JUPYTERHUB_SERVICE_URL" => Some("http://127.0.0.1:5000/user/alice/app/"),
+                "JUPYTERHUB_API_URL" => Some(api.as_str()),
+                "JUPYTERHUB_API_TOKEN" => Some("server-token"),
+                "JUPYTERHUB_CLIENT_ID" => Some("jupyterhub-user-alice-app"),
+                "JUPYTERHUB_USER" => Some("alice"),
+                "JUPYTERHUB_SERVER_NAME" => Some("app"),
+                _ => None,
+            }
+            .map(str::to_owned)
+        })
+        .unwrap();
+        let client = HubClient::new(japps_hub::HubClientConfig::new(
+            env.api_url.clone(),
+            japps_hub::ServiceToken::new("server-token".into()),
+        ))
+        .unwrap();
+        Gate::new(Arc::new(env), client)
+    }
+
+    /// The request headers of a browser holding a session granted `age` seconds ago.
+    fn browser(gate: &Gate, token: &str, age: u64) -> HeaderMap {
+        let data = SessionData {
+            token: token.into(),
+            exp: now() + 3600,
+            granted: now() - age,
+        };
+        let jar = PrivateCookieJar::new(gate.key.clone()).add(Cookie::new(
+            gate.session_cookie.clone(),
+            serde_json::to_string(&data).unwrap(),
+        ));
+        // The jar holds the encrypted value; a response carries it as a browser would get it.
+        let mut headers = HeaderMap::new();
+        let value = jar
+            .into_response()
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.split(';').next().map(str::to_owned))
+            .unwrap();
+        headers.insert(header::COOKIE, HeaderValue::from_str(&value).unwrap());
+        headers
+    }
+
+    async fn hub_says(hub: &MockServer, user: serde_json::Value) {
+        Mock::given(method("GET"))
+            .and(path("/hub/api/user"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(user))
+            .mount(hub)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn token_scopes_let_in_without_any_grant_age_limit() {
+        let hub = MockServer::start().await;
+        hub_says(
+            &hub,
+            serde_json::json!({"kind": "user", "name": "bob", "groups": ["team"],
+            "scopes": ["access:servers!server=alice/app"]}),
+        )
+        .await;
+        let gate = gate(&hub).await;
+        let visitor = gate
+            .visitor(&browser(&gate, "t1", 10 * 3600))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(visitor.allowed);
+        assert!(!visitor.may_read_logs);
+    }
+
+    #[tokio::test]
+    async fn a_group_members_hub_authorization_counts_for_an_hour() {
+        let hub = MockServer::start().await;
+        // What JupyterHub returns for a member of a group the server is shared with.
+        hub_says(
+            &hub,
+            serde_json::json!({"kind": "user", "name": "dave", "groups": ["team"],
+            "scopes": ["read:users:name!user=dave"]}),
+        )
+        .await;
+        let gate = gate(&hub).await;
+        let fresh = gate
+            .visitor(&browser(&gate, "t2", 60))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(fresh.allowed);
+        // An hour on: back through the hub, which checks the share as it is then.
+        assert!(
+            gate.visitor(&browser(&gate, "t2", GRANT_MAX_AGE + 1))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn without_groups_the_token_decides_alone() {
+        let hub = MockServer::start().await;
+        hub_says(
+            &hub,
+            serde_json::json!({"kind": "user", "name": "carol", "groups": [],
+            "scopes": ["read:users:name!user=carol"]}),
+        )
+        .await;
+        let gate = gate(&hub).await;
+        let visitor = gate
+            .visitor(&browser(&gate, "t3", 60))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!visitor.allowed);
+    }
+
+    #[tokio::test]
+    async fn the_owner_reads_logs_and_a_revoked_token_means_log_in_again() {
+        let hub = MockServer::start().await;
+        hub_says(
+            &hub,
+            serde_json::json!({"kind": "user", "name": "alice", "groups": [],
+            "scopes": ["access:servers!user=alice"]}),
+        )
+        .await;
+        let gate = gate(&hub).await;
+        let owner = gate
+            .visitor(&browser(&gate, "t4", 60))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(owner.allowed && owner.may_read_logs);
+        // Checks are cached: the hub is asked once for the same token.
+        gate.visitor(&browser(&gate, "t4", 60)).await.unwrap();
+        assert_eq!(hub.received_requests().await.unwrap().len(), 1);
+
+        let revoked = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/hub/api/user"))
+            .respond_with(ResponseTemplate::new(403))
+            .mount(&revoked)
+            .await;
+        let revoked_gate = self::gate(&revoked).await;
+        let headers = browser(&revoked_gate, "t5", 60);
+        assert!(revoked_gate.visitor(&headers).await.unwrap().is_none());
+        // No cookie at all: not logged in, no hub call.
+        assert!(
+            revoked_gate
+                .visitor(&HeaderMap::new())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(revoked.received_requests().await.unwrap().len(), 1);
+    }
 }

@@ -23,9 +23,9 @@ real_hub_tests!(
 );
 
 /// Hub settings every launcher test wants: the hub notices a stopped server within a
-/// second, and spawns have time on a loaded machine.
-const HUB_SETTINGS: &str =
-    "c.Spawner.poll_interval = 1\nc.Spawner.start_timeout = 60\nc.Spawner.http_timeout = 60\n";
+/// second, spawns have time on a loaded machine, and `root` is a hub admin.
+const HUB_SETTINGS: &str = "c.Spawner.poll_interval = 1\nc.Spawner.start_timeout = 60\n\
+     c.Spawner.http_timeout = 60\nc.Authenticator.admin_users = {'root'}\n";
 
 async fn hub(release: HubRelease) -> TestHub {
     // Behind the Node proxy production hubs run: it streams (the live feed) and passes
@@ -133,14 +133,15 @@ fn app_url(hub: &TestHub, user: &str, server: &str) -> String {
 
 async fn owner_shared_user_and_stranger(release: HubRelease) {
     let hub = hub(release).await;
-    hub.create_users(&["alice", "bob", "carol"]).await;
+    hub.create_users(&["alice", "bob", "carol", "dave"]).await;
+    hub.create_group("team", &["dave"]).await;
     let alice_token = hub.user_token("alice").await;
     let server = create_app(
         &hub,
         &alice_token,
         "echo",
         json!({"display_name": "Echo", "framework": "custom", "custom_command": echo_command(release, ""),
-               "share_with": {"users": ["bob"], "groups": []}}),
+               "share_with": {"users": ["bob"], "groups": ["team"]}}),
     )
     .await;
     wait_ready(&hub, "alice", &server).await;
@@ -245,6 +246,14 @@ async fn owner_shared_user_and_stranger(release: HubRelease) {
         bob.api_get(&format!("{url}_japps/api/logs")).await.status(),
         403
     );
+
+    // Dave, through the group it is shared with; and a hub admin.
+    for user in ["dave", "root"] {
+        let browser = logged_in(&hub, user).await;
+        let visit = browser.follow(&hub, &url).await;
+        assert_eq!(visit.status, 200, "{user}: {:?} {}", visit.hops, visit.body);
+        assert!(visit.body.contains("echo app"), "{user}");
+    }
 
     // Carol is refused (by the hub at authorization, or by the launcher).
     let carol = logged_in(&hub, "carol").await;
