@@ -7,6 +7,7 @@ pub mod error;
 mod request_id;
 mod router;
 mod routes;
+mod schema;
 pub mod server;
 pub mod settings;
 pub mod state;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::ServiceError;
-use crate::routes::openapi::UserOptions;
+use crate::schema::UserOptions;
 
 /// How many owners' models are fetched at once.
 const OWNER_CONCURRENCY: usize = 10;

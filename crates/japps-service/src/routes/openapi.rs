@@ -31,6 +31,7 @@ use utoipa::{IntoResponses, OpenApi, ToSchema};
 use crate::error::ServiceError;
 use crate::routes::{catalog, docs, git_config, lifecycle, login, metrics, servers, services};
 use crate::routes::{static_files, status, theme, user};
+use crate::schema::UserOptions;
 use crate::state::AppState;
 
 /// The security schemes, by the names the `security(...)` attributes use.
@@ -307,55 +308,6 @@ pub(crate) struct HubServer {
     /// The spawner's state; null unless the token may read it.
     #[schema(value_type = Option<Object>)]
     state: Option<Value>,
-}
-
-/// An app's definition, kept in its server's `user_options` (jhub-apps' `UserOptions`).
-/// Every key is optional: the default server has `{}` or just a `profile`, and other
-/// keys may be present.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only: user_options are free-form JSON")]
-pub(crate) struct UserOptions {
-    /// The server name.
-    name: Option<String>,
-    /// Set on servers that are apps.
-    jhub_app: Option<bool>,
-    display_name: Option<String>,
-    description: Option<String>,
-    /// A `data:` URL.
-    thumbnail: Option<String>,
-    /// The app's file, for frameworks that serve a file.
-    filepath: Option<String>,
-    /// A name from `frameworks/`.
-    framework: Option<String>,
-    /// The command of a `custom` app.
-    custom_command: Option<String>,
-    public: Option<bool>,
-    keep_alive: Option<bool>,
-    env: Option<BTreeMap<String, String>>,
-    repository: Option<Repository>,
-    conda_env: Option<String>,
-    /// A `slug` from `spawner-profiles/`.
-    profile: Option<String>,
-    profile_image: Option<String>,
-    share_with: Option<ShareWith>,
-}
-
-/// Where an app's code comes from.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only")]
-pub(crate) struct Repository {
-    url: String,
-    config_directory: Option<String>,
-    #[serde(rename = "ref")]
-    git_ref: Option<String>,
-}
-
-/// Whom an app is shared with.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only")]
-pub(crate) struct ShareWith {
-    users: Vec<String>,
-    groups: Vec<String>,
 }
 
 /// One entry of KubeSpawner's `profile_list`, as configured; other keys may be present.
