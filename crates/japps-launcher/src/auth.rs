@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -20,6 +21,7 @@ use japps_hub::{HubClient, HubError, OAuthCode, UserToken};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
+use subtle::ConstantTimeEq;
 
 use crate::COOKIE_PREFIX;
 use crate::server_env::ServerEnv;
@@ -162,7 +164,9 @@ impl Gate {
         // The hub session cookie is in the key so that a hub logout forces a fresh check.
         let mut digest = Sha256::new();
         digest.update(token.fingerprint());
-        digest.update(cookie_value(headers, "jupyterhub-session-id").unwrap_or_default());
+        if let Some(session) = CookieJar::from_headers(headers).get("jupyterhub-session-id") {
+            digest.update(session.value());
+        }
         let key: [u8; 32] = digest.finalize().into();
         if let Some(cached) = self.checks.get(&key).await {
             return Ok(cached);
@@ -265,7 +269,7 @@ impl Gate {
         let (Some(code), Some(state)) = (param("code"), param("state")) else {
             return fail(400, "The login callback lacks its code or state.".into());
         };
-        if !constant_time_eq(state.as_bytes(), data.state.as_bytes()) {
+        if !bool::from(state.as_bytes().ct_eq(data.state.as_bytes())) {
             return fail(
                 403,
                 "The login state does not match; please try again.".into(),
@@ -388,17 +392,6 @@ pub fn no_store(response: &mut Response) {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
 fn random_token(bytes: usize) -> Option<String> {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer).ok()?;
@@ -414,10 +407,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
         .unwrap_or_default()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

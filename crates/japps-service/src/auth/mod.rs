@@ -123,14 +123,9 @@ fn parse_authorization(value: &str) -> Option<&str> {
 
 /// A cookie's raw value from the request headers.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
+    axum_extra::extract::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 /// 401 for API clients; a browser navigating to a page is sent to log in and brought back.

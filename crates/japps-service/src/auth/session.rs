@@ -15,6 +15,7 @@ use jsonwebtoken::DecodingKey;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
+use subtle::ConstantTimeEq;
 
 use super::jhub_apps_cookie;
 use crate::settings::Settings;
@@ -211,7 +212,7 @@ impl Sessions {
             .and_then(|cookie| serde_json::from_str(cookie.value()).ok())
             .filter(|data: &StateData| data.exp > now())
             .ok_or(StateError::NoLoginInProgress)?;
-        if !constant_time_eq(data.state.as_bytes(), state.as_bytes()) {
+        if !bool::from(data.state.as_bytes().ct_eq(state.as_bytes())) {
             return Err(StateError::Mismatch);
         }
         let jar = jar.remove(self.removal(&self.state_name));
@@ -254,10 +255,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
         .unwrap_or_default()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
