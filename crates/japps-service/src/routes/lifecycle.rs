@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::application::lifecycle::{self, AppRequest, Outcome, ThumbnailInput};
 use crate::auth::Caller;
 use crate::error::{ErrorBody, ServiceError};
-use crate::routes::openapi::{AppAnswer, AppFormBody, LoginErrors};
+use crate::routes::openapi::{AppAnswer, AppFormBody, LoginErrors, StartAnswers};
 use crate::state::AppState;
 
 /// The body of a create or edit: multipart `data` (JSON) + optional `thumbnail` file or
@@ -203,15 +203,7 @@ pub(crate) struct StartQuery {
         ("name" = String, Path, description = "The server name.", example = "sales"),
         ("owner" = Option<String>, Query, description = "The app's owner; default: the caller."),
     ),
-    responses(
-        (status = 200, description = "The hub's status: 201 started, 202 starting.", body = u16,
-            content_type = "application/json",
-            example = 202),
-        (status = 404, description = "No such server.", body = ErrorBody),
-        (status = 409, description = "The hub refused: already running, or still stopping.",
-            body = ErrorBody),
-        LoginErrors,
-    ),
+    responses(StartAnswers),
     security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
 )]
 pub(crate) async fn start(
@@ -230,15 +222,7 @@ pub(crate) async fn start(
     operation_id = "start_default_server",
     tag = "apps",
     summary = "Start my default server",
-    responses(
-        (status = 200, description = "The hub's status: 201 started, 202 starting.", body = u16,
-            content_type = "application/json",
-            example = 202),
-        (status = 404, description = "No such server.", body = ErrorBody),
-        (status = 409, description = "The hub refused: already running, or still stopping.",
-            body = ErrorBody),
-        LoginErrors,
-    ),
+    responses(StartAnswers),
     security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
 )]
 pub(crate) async fn start_default(

@@ -230,6 +230,34 @@ impl IntoResponses for LoginErrors {
     }
 }
 
+/// The answers of the two start operations: the hub's status, or why it refused.
+#[derive(Debug)]
+pub(crate) struct StartAnswers;
+
+impl IntoResponses for StartAnswers {
+    fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
+        let status = ContentBuilder::new()
+            .schema(Some(<u16 as utoipa::PartialSchema>::schema()))
+            .example(Some(Value::from(202)))
+            .build();
+        let mut responses = BTreeMap::from([
+            (
+                "200".to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("The hub's status: 201 started, 202 starting.")
+                        .content("application/json", status)
+                        .build(),
+                ),
+            ),
+            error(404, "No such server."),
+            error(409, "The hub refused: already running, or still stopping."),
+        ]);
+        responses.append(&mut LoginErrors::responses());
+        responses
+    }
+}
+
 /// The error answers of an operation that calls the hub.
 #[derive(Debug)]
 pub(crate) struct HubErrors;
