@@ -439,22 +439,42 @@ async fn activity_is_reported_and_kept_alive(release: HubRelease) {
     .await;
 }
 
-async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
+/// A fresh hub with one app of alice's, spawned (the launcher listens), and alice's
+/// browser logged in to the hub: (hub, server name, app URL, browser).
+async fn alices_app(
+    release: HubRelease,
+    name: &str,
+    options: Value,
+) -> (TestHub, String, String, Browser) {
     let hub = hub(release).await;
     hub.create_users(&["alice"]).await;
     let token = hub.user_token("alice").await;
-    let server = create_app(
-        &hub,
-        &token,
+    let server = create_app(&hub, &token, name, options).await;
+    wait_ready(&hub, "alice", &server).await;
+    let url = app_url(&hub, "alice", &server);
+    let alice = logged_in(&hub, "alice").await;
+    (hub, server, url, alice)
+}
+
+/// Waits until the hub no longer counts the server as running (the launcher exited).
+async fn wait_server_stopped(hub: &TestHub, server: &str) {
+    wait_until(
+        &format!("the hub sees alice/{server} stop"),
+        Duration::from_secs(40),
+        async || !matches!(server_state(hub, "alice", server).await, Some((true, _, _))),
+    )
+    .await;
+}
+
+async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
+    let (hub, server, url, alice) = alices_app(
+        release,
         "stuck",
         json!({"display_name": "Stuck", "framework": "custom",
                "custom_command": echo_command(release, "--never-ready"),
                "env": {"JHUB_APP_PROXY_ARGS": "--ready-timeout=4 --exit-grace=6"}}),
     )
     .await;
-    wait_ready(&hub, "alice", &server).await;
-    let url = app_url(&hub, "alice", &server);
-    let alice = logged_in(&hub, "alice").await;
     let visit = alice.follow(&hub, &url).await;
     assert_eq!(visit.status, 200, "the startup page: {:?}", visit.hops);
     assert!(visit.body.contains("Starting the app"), "{}", visit.body);
@@ -502,35 +522,18 @@ async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
     );
 
     // Then the launcher exits and the hub sees the server stop.
-    wait_until(
-        "the hub sees the stuck server stop",
-        Duration::from_secs(40),
-        async || {
-            !matches!(
-                server_state(&hub, "alice", &server).await,
-                Some((true, _, _))
-            )
-        },
-    )
-    .await;
+    wait_server_stopped(&hub, &server).await;
 }
 
 async fn a_crashing_app_stops_its_server(release: HubRelease) {
-    let hub = hub(release).await;
-    hub.create_users(&["alice"]).await;
-    let token = hub.user_token("alice").await;
-    let server = create_app(
-        &hub,
-        &token,
+    let (hub, server, url, alice) = alices_app(
+        release,
         "crashy",
         json!({"display_name": "Crashy", "framework": "custom",
                "custom_command": echo_command(release, "--crash-after 4"),
                "env": {"JHUB_APP_PROXY_ARGS": "--exit-grace=5"}}),
     )
     .await;
-    wait_ready(&hub, "alice", &server).await;
-    let url = app_url(&hub, "alice", &server);
-    let alice = logged_in(&hub, "alice").await;
     alice.follow(&hub, &url).await;
     wait_app_phase(&alice, &hub, &url, "ready").await;
     let failed = wait_app_phase(&alice, &hub, &url, "failed").await;
@@ -545,17 +548,7 @@ async fn a_crashing_app_stops_its_server(release: HubRelease) {
         .await
         .unwrap();
     assert!(log_text(&logs).contains("crashing on purpose"), "{logs}");
-    wait_until(
-        "the hub sees the crashed server stop",
-        Duration::from_secs(40),
-        async || {
-            !matches!(
-                server_state(&hub, "alice", &server).await,
-                Some((true, _, _))
-            )
-        },
-    )
-    .await;
+    wait_server_stopped(&hub, &server).await;
     // The hub's own log has the launcher's account of it too (spawner output).
     assert!(hub.logs().contains("crashing on purpose"));
 }
