@@ -8,30 +8,23 @@
 //! JupyterHub's own HubAuth does, so the proxy's hot path makes no hub call.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use axum::http::StatusCode;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use japps_hub::{HubClient, HubError, OAuthCode, UserToken};
-use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256, Sha512};
-use subtle::ConstantTimeEq;
+use axum_extra::extract::cookie::{Key, PrivateCookieJar};
+use japps_auth::{BrowserLogin, CallbackQuery, CookiePolicy, LoginConfig, LoginError, now};
+use japps_hub::{HubClient, HubError, UserToken};
+use sha2::{Digest, Sha256};
 
 use crate::COOKIE_PREFIX;
 use crate::server_env::ServerEnv;
 
+pub use japps_auth::login::no_store;
+
 /// HubAuth's default: how long a visitor's access check is trusted.
 const CHECK_TTL: Duration = Duration::from_secs(300);
-/// How long a login may take between the redirect and the callback (HubOAuth: 600 s).
-const STATE_MAX_AGE: u64 = 600;
-/// The hub's own OAuth token lifetime default (14 days).
-const SESSION_MAX_AGE: u64 = 14 * 24 * 3600;
 /// How long the hub's authorization of a login counts as access on its own (see
 /// [`Gate::visitor`]); after that, a visitor whose token does not carry the access is sent
 /// through the hub again, which checks their current permissions.
@@ -57,70 +50,45 @@ pub enum Callback {
     Done(Response),
 }
 
-/// The visitor gate: cookies, the login flow and the cached access check.
+/// The visitor gate: the login flow, its cookie and the cached access check.
 pub struct Gate {
     env: Arc<ServerEnv>,
     hub: HubClient,
-    key: Key,
-    session_cookie: String,
-    state_cookie: String,
-    cookie_path: String,
+    login: BrowserLogin,
     checks: moka::future::Cache<[u8; 32], Option<Visitor>>,
 }
 
 impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gate")
-            .field("session_cookie", &self.session_cookie)
+            .field("session_cookie", &self.login.session_cookie())
             .finish_non_exhaustive()
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct SessionData {
-    token: String,
-    exp: u64,
-    /// When the hub authorized this login for this server.
-    #[serde(default)]
-    granted: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StateData {
-    state: String,
-    verifier: String,
-    next: String,
-    exp: u64,
-}
-
 impl Gate {
     pub fn new(env: Arc<ServerEnv>, hub: HubClient) -> Self {
-        // The server's token is secret, lives as long as the server, and differs per
-        // server: a key derived from it needs no extra configuration, and cookies die
-        // with the server. Domain-separated from any other use of the token.
-        let mut digest = Sha512::new();
-        digest.update(b"japps launch cookie key v1\0");
-        digest.update(env.api_token.expose_secret().as_bytes());
-        let key = Key::from(&digest.finalize());
+        // The cookies hold visitors' hub tokens, so their key must be nothing the app can
+        // learn: the app inherits the server's environment (its API token included), so
+        // the key is random per launcher. A restart costs visitors one more hub login.
+        let key = Key::generate();
         // Per-server names: with `__Host-` cookies the path is `/` for every server.
         let tag: String = hex(&Sha256::digest(env.client_id.as_bytes())[..4]);
-        let host_prefix = if env.cookie_host_prefix {
-            "__Host-"
-        } else {
-            ""
-        };
-        let cookie_path = if env.cookie_host_prefix {
-            "/".to_owned()
-        } else {
-            env.prefix.clone()
-        };
+        let login = BrowserLogin::new(LoginConfig {
+            client_id: env.client_id.clone(),
+            redirect_uri: env.oauth_callback_url.clone(),
+            authorize_url: env.authorize_url.clone(),
+            cookies: CookiePolicy::new(env.cookie_host_prefix, &env.prefix, env.public_https),
+            session_cookie: format!("{COOKIE_PREFIX}-{tag}"),
+            state_cookie: format!("{COOKIE_PREFIX}-{tag}-state"),
+            key,
+            next_within: env.prefix.clone(),
+            default_next: env.prefix.clone(),
+        });
         Self {
-            session_cookie: format!("{host_prefix}{COOKIE_PREFIX}-{tag}"),
-            state_cookie: format!("{host_prefix}{COOKIE_PREFIX}-{tag}-state"),
-            cookie_path,
             env,
             hub,
-            key,
+            login,
             checks: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CHECK_TTL)
@@ -138,15 +106,22 @@ impl Gate {
     /// So for a visitor in some group, a login the hub authorized for this server counts as
     /// access for an hour; after that they go through the hub again (`None`), which checks
     /// their permissions as they are then.
+    ///
+    /// Scripts may send their hub token in `Authorization` instead of logging in; it is
+    /// checked the same way (it never reaches the app unless forwarding was asked for).
     pub async fn visitor(&self, headers: &HeaderMap) -> Result<Option<Visitor>, HubError> {
-        let Some(session) = self.session(headers) else {
-            return Ok(None);
+        let (token, granted) = match self.login.session(headers) {
+            Some(session) => (session.token, session.granted),
+            None => match authorization_token(headers) {
+                Some(token) => (UserToken::new(token.to_owned()), 0),
+                None => return Ok(None),
+            },
         };
-        let Some(mut visitor) = self.check(headers, &UserToken::new(session.token)).await? else {
+        let Some(mut visitor) = self.check(headers, &token).await? else {
             return Ok(None);
         };
         if !visitor.allowed && visitor.in_groups {
-            if session.granted + GRANT_MAX_AGE > now() {
+            if granted + GRANT_MAX_AGE > now() {
                 visitor.allowed = true;
             } else {
                 return Ok(None);
@@ -199,220 +174,64 @@ impl Gate {
         Ok(visitor)
     }
 
-    fn session(&self, headers: &HeaderMap) -> Option<SessionData> {
-        let cookie =
-            PrivateCookieJar::from_headers(headers, self.key.clone()).get(&self.session_cookie)?;
-        let data: SessionData = serde_json::from_str(cookie.value()).ok()?;
-        (data.exp > now() && !data.token.is_empty()).then_some(data)
-    }
     /// Sends the browser to the hub to log in, to come back to `next` (a path on this
     /// server; anything else is replaced by the server's root).
     pub fn login(&self, headers: &HeaderMap, next: &str) -> Response {
-        let (Some(state), Some(verifier)) = (random_token(16), random_token(32)) else {
-            return (StatusCode::SERVICE_UNAVAILABLE, "no randomness available").into_response();
-        };
-        let next = self.local_path(next);
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("client_id", &self.env.client_id)
-            .append_pair("redirect_uri", &self.env.oauth_callback_url)
-            .append_pair("response_type", "code")
-            .append_pair("state", &state)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
-        let location = format!("{}?{}", self.env.authorize_url, query.finish());
-        let data = StateData {
-            state,
-            verifier,
-            next,
-            exp: now() + STATE_MAX_AGE,
-        };
-        let jar = PrivateCookieJar::from_headers(headers, self.key.clone()).add(self.cookie(
-            headers,
-            &self.state_cookie,
-            serde_json::to_string(&data).unwrap_or_default(),
-            STATE_MAX_AGE,
-        ));
-        let mut response = (jar, found(&location)).into_response();
-        no_store(&mut response);
-        response
+        self.login
+            .start(headers, Some(next))
+            .unwrap_or_else(|err| failure(&err))
     }
 
     /// Handles `{prefix}oauth_callback` if this launcher started the login.
     pub async fn callback(&self, headers: &HeaderMap, query: &str) -> Callback {
-        let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let jar = PrivateCookieJar::from_headers(headers, self.key.clone());
-        let Some(data) = jar
-            .get(&self.state_cookie)
-            .and_then(|cookie| serde_json::from_str::<StateData>(cookie.value()).ok())
-            .filter(|data| data.exp > now())
-        else {
+        if !self.login.in_progress(headers) {
             return Callback::NotOurs;
-        };
-        let fail = |status: u16, message: String| {
-            let status = axum::http::StatusCode::from_u16(status)
-                .unwrap_or(axum::http::StatusCode::BAD_REQUEST);
-            Callback::Done((status, crate::pages::message_page(status, &message)).into_response())
-        };
-        if let Some(error) = param("error") {
-            return fail(400, format!("The hub refused the login: {error}"));
         }
-        let (Some(code), Some(state)) = (param("code"), param("state")) else {
-            return fail(400, "The login callback lacks its code or state.".into());
-        };
-        if !bool::from(state.as_bytes().ct_eq(data.state.as_bytes())) {
-            return fail(
-                403,
-                "The login state does not match; please try again.".into(),
-            );
-        }
-        let exchange = self
-            .hub
-            .exchange_oauth_code(&OAuthCode {
-                client_id: &self.env.client_id,
-                code,
-                redirect_uri: &self.env.oauth_callback_url,
-                code_verifier: Some(&data.verifier),
-            })
-            .await;
-        let token = match exchange {
-            Ok(token) => token,
-            Err(HubError::Status {
-                status: 400 | 401 | 403,
-                ..
-            }) => {
-                return fail(
-                    403,
-                    "The hub did not accept this login (expired or reused code); please try again."
-                        .into(),
-                );
-            }
+        let query = CallbackQuery::parse(query);
+        match self.login.finish(&self.hub, headers, &query).await {
+            Ok(response) => Callback::Done(response),
             Err(err) => {
-                tracing::warn!("OAuth code exchange failed: {err}");
-                return fail(
-                    502,
-                    "The hub could not be reached to finish the login.".into(),
-                );
+                if let LoginError::Hub(hub) = &err {
+                    tracing::warn!("OAuth code exchange failed: {hub}");
+                }
+                Callback::Done(failure(&err))
             }
-        };
-        let lifetime = token
-            .expires_in
-            .unwrap_or(SESSION_MAX_AGE)
-            .min(SESSION_MAX_AGE);
-        let session = SessionData {
-            token: token.access_token.expose_for_encrypted_storage().to_owned(),
-            exp: now() + lifetime,
-            granted: now(),
-        };
-        let jar = jar
-            .remove(
-                Cookie::build(self.state_cookie.clone())
-                    .path(self.cookie_path.clone())
-                    .build(),
-            )
-            .add(self.cookie(
-                headers,
-                &self.session_cookie,
-                serde_json::to_string(&session).unwrap_or_default(),
-                lifetime,
-            ));
-        let mut response = (jar, found(&data.next)).into_response();
-        no_store(&mut response);
-        Callback::Done(response)
+        }
     }
 
     /// Forgets this browser's login here (the hub login stays).
     pub fn logout(&self, headers: &HeaderMap) -> PrivateCookieJar {
-        PrivateCookieJar::from_headers(headers, self.key.clone()).remove(
-            Cookie::build(self.session_cookie.clone())
-                .path(self.cookie_path.clone())
-                .build(),
-        )
-    }
-
-    /// `next` if it is a path on this server, else the server's root: the callback must
-    /// never send a browser elsewhere.
-    fn local_path(&self, next: &str) -> String {
-        let ok = next.starts_with(&self.env.prefix)
-            && !next.contains(['\\', '\r', '\n'])
-            && !next.contains("/../");
-        if ok {
-            next.to_owned()
-        } else {
-            self.env.prefix.clone()
-        }
-    }
-
-    fn cookie(
-        &self,
-        headers: &HeaderMap,
-        name: &str,
-        value: String,
-        max_age: u64,
-    ) -> Cookie<'static> {
-        let secure = self.env.cookie_host_prefix
-            || self.env.public_https
-            || headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
-        Cookie::build((name.to_owned(), value))
-            .path(self.cookie_path.clone())
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(secure)
-            .max_age(cookie::time::Duration::seconds(
-                i64::try_from(max_age).unwrap_or(i64::MAX),
-            ))
-            .build()
+        self.login.end(headers)
     }
 }
 
-/// `302 Found`, what the hub and HubOAuth use for login redirects.
-fn found(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
-        Err(_) => (StatusCode::BAD_REQUEST, "invalid redirect target").into_response(),
-    }
-}
-
-/// Responses that set or depend on login cookies must not be cached by anyone.
-pub fn no_store(response: &mut Response) {
+/// A login that could not go on, as a page.
+fn failure(err: &LoginError) -> Response {
+    let status = err.status();
+    let mut response = (
+        status,
+        crate::pages::message_page(status, &format!("{err}; please try again.")),
+    )
+        .into_response();
+    no_store(&mut response);
     response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-fn random_token(bytes: usize) -> Option<String> {
-    let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer).ok()?;
-    Some(URL_SAFE_NO_PAD.encode(buffer))
+/// The token of an `Authorization: token|Bearer <t>` header, as the hub itself accepts.
+fn authorization_token(headers: &HeaderMap) -> Option<&str> {
+    japps_auth::login::authorization_token(headers.get(header::AUTHORIZATION)?.to_str().ok()?)
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+    use wiremock::matchers::{header as has_header, method, path};
+
     use super::*;
-    use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     async fn gate(hub: &MockServer) -> Gate {
@@ -440,15 +259,13 @@ mod tests {
 
     /// The request headers of a browser holding a session granted `age` seconds ago.
     fn browser(gate: &Gate, token: &str, age: u64) -> HeaderMap {
-        let data = SessionData {
-            token: token.into(),
-            exp: now() + 3600,
-            granted: now() - age,
-        };
-        let jar = PrivateCookieJar::new(gate.key.clone()).add(Cookie::new(
-            gate.session_cookie.clone(),
-            serde_json::to_string(&data).unwrap(),
-        ));
+        let jar = gate.login.establish(
+            gate.login.new_jar(&HeaderMap::new()),
+            &HeaderMap::new(),
+            &UserToken::new(token.into()),
+            Some(3600),
+            now() - age,
+        );
         // The jar holds the encrypted value; a response carries it as a browser would get it.
         let mut headers = HeaderMap::new();
         let value = jar
@@ -572,5 +389,50 @@ mod tests {
                 .is_none()
         );
         assert_eq!(revoked.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn scripts_may_send_their_hub_token_instead_of_a_cookie() {
+        let hub = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/hub/api/user"))
+            .and(has_header("authorization", "token script-token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "kind": "user", "name": "bob", "groups": [],
+                "scopes": ["access:servers!server=alice/app"]})))
+            .mount(&hub)
+            .await;
+        let gate = gate(&hub).await;
+        for value in ["token script-token", "Bearer script-token"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            let visitor = gate.visitor(&headers).await.unwrap();
+            let visitor = visitor.unwrap_or_else(|| panic!("{value}: not let in"));
+            assert!(visitor.allowed && visitor.name == "bob", "{value}");
+        }
+        let mut basic = HeaderMap::new();
+        basic.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic Ym9iOng="),
+        );
+        assert!(gate.visitor(&basic).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn the_cookie_key_is_nothing_the_app_can_derive() {
+        // Two launchers of the same server (same token, same environment) cannot read
+        // each other's cookies: the key is not derived from anything in the environment.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let hub = MockServer::start().await;
+            let one = gate(&hub).await;
+            let two = gate(&hub).await;
+            let headers = browser(&one, "t", 0);
+            assert!(one.login.session(&headers).is_some());
+            assert!(two.login.session(&headers).is_none());
+        });
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::serve::ListenerExt;
+use japps_auth::Forwarding;
 use japps_hub::{HubClient, HubClientConfig, ServiceToken};
 use nix::sys::signal::Signal;
 use secrecy::ExposeSecret;
@@ -127,6 +128,10 @@ pub async fn run(
             port,
             prefix: env.prefix.clone(),
             strip_prefix,
+            forwarding: Forwarding {
+                own_client_id: env.client_id.clone(),
+                authorization: settings.forward_authorization,
+            },
         },
         Arc::clone(&activity),
     );
@@ -275,6 +280,10 @@ fn resolve_settings(
             .log_buffer_size
             .unwrap_or(Settings::DEFAULT_LOG_LINES),
         exit_grace: Duration::from_secs(options.exit_grace.unwrap_or(Settings::DEFAULT_EXIT_GRACE)),
+        // JupyterLab authenticates API calls with the hub token in `Authorization`.
+        forward_authorization: options
+            .forward_authorization
+            .unwrap_or(spec.framework == Framework::JupyterLab),
     }
 }
 
@@ -502,6 +511,21 @@ mod tests {
             resolve_settings(&forced, &public, &env, false).authtype,
             AuthType::Oauth
         );
+    }
+
+    #[test]
+    fn authorization_reaches_only_jupyterlab_unless_asked() {
+        let env = server_env(None);
+        let none = LaunchOptions::default();
+        let panel = spec(r#"{"framework":"panel"}"#);
+        let lab = spec(r#"{"framework":"jupyterlab"}"#);
+        assert!(!resolve_settings(&none, &panel, &env, false).forward_authorization);
+        assert!(resolve_settings(&none, &lab, &env, false).forward_authorization);
+        let (asked, problems) = LaunchOptions::from_overrides("--forward-authorization");
+        assert!(problems.is_empty());
+        assert!(resolve_settings(&asked, &panel, &env, false).forward_authorization);
+        let (refused, _) = LaunchOptions::from_overrides("--forward-authorization=false");
+        assert!(!resolve_settings(&refused, &lab, &env, false).forward_authorization);
     }
 
     #[test]

@@ -58,6 +58,11 @@ pub struct LaunchOptions {
     /// launcher exits and the hub sees the server stop (default 30).
     #[arg(long)]
     pub exit_grace: Option<u64>,
+    /// Pass visitors' `Authorization` headers (hub tokens) on to the app. Off by default
+    /// (an app owner must not collect visitors' tokens); on for JupyterLab, which
+    /// authenticates API calls with them.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub forward_authorization: Option<bool>,
     /// The app's port on 127.0.0.1 (default 0: a free one).
     #[arg(long)]
     pub destport: Option<u16>,
@@ -148,6 +153,7 @@ impl LaunchOptions {
             activity_interval: other.activity_interval.or(self.activity_interval),
             log_buffer_size: other.log_buffer_size.or(self.log_buffer_size),
             exit_grace: other.exit_grace.or(self.exit_grace),
+            forward_authorization: other.forward_authorization.or(self.forward_authorization),
             destport: other.destport.or(self.destport),
             repo: other.repo.or(self.repo),
             repobranch: other.repobranch.or(self.repobranch),
@@ -170,6 +176,8 @@ pub struct Settings {
     pub activity_interval: Option<Duration>,
     pub log_buffer_size: usize,
     pub exit_grace: Duration,
+    /// Visitors' `Authorization` headers reach the app.
+    pub forward_authorization: bool,
 }
 
 impl Settings {

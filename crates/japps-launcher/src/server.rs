@@ -227,11 +227,10 @@ fn status_response(
         return response;
     }
     let lines = may_read.then(|| launcher.logs.tail(usize::MAX));
-    let hub_home = format!("{}hub/home", hub_base(&launcher.env));
     let page = status_page(&StatusView {
         app_name: &launcher.app_name,
         prefix: &launcher.env.prefix,
-        hub_home: &hub_home,
+        hub_home: &launcher.env.hub_home,
         phase: phase.name(),
         reason: phase.reason(),
         lines: lines.as_deref(),
@@ -347,14 +346,6 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query?.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
-}
-
-/// The hub's base URL as the browser sees it, from the authorize URL (`…/hub/api/oauth2/authorize`).
-fn hub_base(env: &ServerEnv) -> String {
-    env.authorize_url
-        .strip_suffix("hub/api/oauth2/authorize")
-        .unwrap_or("/")
-        .to_owned()
 }
 
 #[cfg(test)]

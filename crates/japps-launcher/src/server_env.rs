@@ -1,5 +1,8 @@
-//! The standard environment JupyterHub gives every single-user server, read once.
+//! The standard environment JupyterHub gives every single-user server, read once (by
+//! [`japps_auth::HubEnv`], as the service reads its own).
 
+use japps_auth::HubEnv;
+use japps_auth::env::{bind_address, normalize_prefix};
 use secrecy::SecretString;
 use url::Url;
 
@@ -25,6 +28,8 @@ pub struct ServerEnv {
     pub oauth_callback_url: String,
     /// The hub's authorize URL as a browser sees it (often a path).
     pub authorize_url: String,
+    /// The hub's home page as a browser sees it.
+    pub hub_home: String,
     /// Any of these scopes lets a visitor in (`JUPYTERHUB_OAUTH_ACCESS_SCOPES`).
     pub access_scopes: Vec<String>,
     /// Cookies must be `__Host-` (Path=/, Secure).
@@ -41,104 +46,73 @@ impl ServerEnv {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads from `lookup` (tests pass a map).
+    /// Reads from `lookup` (tests pass a map), through the same reading of JupyterHub's
+    /// variables as the service's.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LaunchError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        let require = |name: &str| {
-            get(name).ok_or_else(|| {
-                LaunchError::Config(format!(
-                    "{name} is not set: japps launch runs as a JupyterHub server, started by the hub"
-                ))
-            })
+        let hub =
+            HubEnv::from_lookup(lookup).map_err(|err| LaunchError::Config(err.to_string()))?;
+        let missing = |name: &str| {
+            LaunchError::Config(format!(
+                "{name} is not set: japps launch runs as a JupyterHub server, started by the hub"
+            ))
         };
-        let service_url = Url::parse(&require("JUPYTERHUB_SERVICE_URL")?)
-            .map_err(|err| LaunchError::Config(format!("JUPYTERHUB_SERVICE_URL: {err}")))?;
-        let bind_host = service_url
-            .host_str()
-            .ok_or_else(|| LaunchError::Config("JUPYTERHUB_SERVICE_URL has no host".into()))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let bind_port = service_url
-            .port_or_known_default()
-            .ok_or_else(|| LaunchError::Config("JUPYTERHUB_SERVICE_URL has no port".into()))?;
-        let prefix = slashed(
-            &get("JUPYTERHUB_SERVICE_PREFIX").unwrap_or_else(|| service_url.path().to_owned()),
-        );
-        let api_url = Url::parse(&require("JUPYTERHUB_API_URL")?)
-            .map_err(|err| LaunchError::Config(format!("JUPYTERHUB_API_URL: {err}")))?;
-        let api_token = SecretString::from(require("JUPYTERHUB_API_TOKEN")?);
-        let client_id = require("JUPYTERHUB_CLIENT_ID")?;
-        let oauth_callback_url = get("JUPYTERHUB_OAUTH_CALLBACK_URL")
-            .unwrap_or_else(|| format!("{prefix}oauth_callback"));
-        let hub_host = get("JUPYTERHUB_HOST").unwrap_or_default();
-        let base_url = slashed(&get("JUPYTERHUB_BASE_URL").unwrap_or_else(|| "/".into()));
-        let authorize_url = format!(
-            "{}{base_url}hub/api/oauth2/authorize",
-            hub_host.trim_end_matches('/')
-        );
-        let access_scopes: Vec<String> = match get("JUPYTERHUB_OAUTH_ACCESS_SCOPES") {
-            Some(json) => serde_json::from_str(&json).map_err(|err| {
-                LaunchError::Config(format!(
-                    "JUPYTERHUB_OAUTH_ACCESS_SCOPES is not a JSON list: {err}"
-                ))
-            })?,
-            None => Vec::new(),
-        };
-        let user = require("JUPYTERHUB_USER")?;
-        let server_name = get("JUPYTERHUB_SERVER_NAME").unwrap_or_default();
-        let access_scopes = if access_scopes.is_empty() {
+        let service_url = hub
+            .service_url
+            .clone()
+            .ok_or_else(|| missing("JUPYTERHUB_SERVICE_URL"))?;
+        let (bind_host, bind_port) = bind_address("JUPYTERHUB_SERVICE_URL", &service_url)
+            .map_err(|err| LaunchError::Config(err.to_string()))?;
+        let prefix = hub
+            .service_prefix
+            .clone()
+            .unwrap_or_else(|| normalize_prefix(service_url.path()));
+        let api_url = hub
+            .api_url
+            .clone()
+            .ok_or_else(|| missing("JUPYTERHUB_API_URL"))?;
+        let api_token = hub
+            .api_token
+            .clone()
+            .ok_or_else(|| missing("JUPYTERHUB_API_TOKEN"))?;
+        let client_id = hub
+            .client_id
+            .clone()
+            .ok_or_else(|| missing("JUPYTERHUB_CLIENT_ID"))?;
+        let user = hub.user.clone().ok_or_else(|| missing("JUPYTERHUB_USER"))?;
+        let server_name = hub.server_name.clone().unwrap_or_default();
+        let access_scopes = match &hub.access_scopes {
+            Some(scopes) if !scopes.is_empty() => scopes.clone(),
             // What JupyterHub itself would require for this server.
-            vec![
+            _ => vec![
                 format!("access:servers!server={user}/{server_name}"),
                 format!("access:servers!user={user}"),
-            ]
-        } else {
-            access_scopes
+            ],
         };
-        let public_https = get("JUPYTERHUB_PUBLIC_URL")
-            .or_else(|| Some(hub_host.clone()))
-            .is_some_and(|url| url.starts_with("https:"));
-        let activity_interval = get("JUPYTERHUB_ACTIVITY_INTERVAL")
-            .map(|value| {
-                value.trim().parse::<u64>().map_err(|_| {
-                    LaunchError::Config(format!(
-                        "JUPYTERHUB_ACTIVITY_INTERVAL={value:?} is not a number of seconds"
-                    ))
-                })
-            })
-            .transpose()?;
         Ok(Self {
             bind_host,
             bind_port,
+            oauth_callback_url: hub
+                .oauth_callback_url
+                .clone()
+                .unwrap_or_else(|| format!("{prefix}oauth_callback")),
             prefix,
             user,
             server_name,
             api_url,
             api_token,
             client_id,
-            oauth_callback_url,
-            authorize_url,
+            authorize_url: hub.authorize_url(),
+            hub_home: hub.hub_url("home"),
             access_scopes,
-            cookie_host_prefix: get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED").as_deref()
-                == Some("1"),
-            public_https,
-            activity_interval,
+            cookie_host_prefix: hub.cookie_host_prefix,
+            public_https: hub.public_https(),
+            activity_interval: hub.activity_interval,
         })
     }
 
     /// The prefix without its trailing slash (`/user/alice/app`).
     pub fn root_path(&self) -> &str {
         self.prefix.trim_end_matches('/')
-    }
-}
-
-fn slashed(path: &str) -> String {
-    let trimmed = path.trim_matches('/');
-    if trimmed.is_empty() {
-        "/".into()
-    } else {
-        format!("/{trimmed}/")
     }
 }
 

@@ -243,6 +243,7 @@ async fn front(port: u16, strip_prefix: bool) -> Front {
             port,
             prefix: PREFIX.to_owned(),
             strip_prefix,
+            forwarding: japps_auth::Forwarding::default(),
         },
         Arc::clone(&activity),
     );
@@ -716,6 +717,7 @@ async fn upgrade_without_a_hyper_connection_is_a_plain_request() {
             port: app.addr.port(),
             prefix: PREFIX.to_owned(),
             strip_prefix: true,
+            forwarding: japps_auth::Forwarding::default(),
         },
         Arc::new(Activity::new()),
     );
@@ -878,6 +880,7 @@ async fn probe_reports_the_status_verbatim() {
             port: app.addr.port(),
             prefix: PREFIX.to_owned(),
             strip_prefix: true,
+            forwarding: japps_auth::Forwarding::default(),
         },
         Arc::new(Activity::new()),
     );
@@ -923,6 +926,7 @@ async fn probe_of_a_dead_app_is_an_error() {
             port: dead_port().await,
             prefix: PREFIX.to_owned(),
             strip_prefix: true,
+            forwarding: japps_auth::Forwarding::default(),
         },
         Arc::new(Activity::new()),
     );

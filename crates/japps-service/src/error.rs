@@ -38,6 +38,9 @@ pub enum ServiceError {
     /// The hub failed in a way the caller must hear about in words, not a status.
     #[error("{0}")]
     BadGateway(String),
+    /// Something the service needs is missing for now (e.g. randomness); retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// A browser without a session: sent to log in rather than shown a 401.
     #[error("login required")]
     LoginRequired { location: String },
@@ -69,6 +72,7 @@ impl ServiceError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::LoginRequired { .. } => StatusCode::FOUND,
             Self::Hub(err) => hub_status(err),
         }

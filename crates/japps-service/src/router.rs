@@ -1,14 +1,15 @@
 //! The route table: every path the service answers, under the service prefix.
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::http::Uri;
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::trace::TraceLayer;
 
+use crate::auth;
 use crate::error::ServiceError;
 use crate::request_id;
 use crate::routes::{
@@ -17,8 +18,12 @@ use crate::routes::{
 };
 use crate::state::AppState;
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState) -> Result<Router, ServiceError> {
     let prefix = state.settings().prefix.clone();
+    let openapi = openapi::OpenApiJson(openapi::document_json(
+        &prefix,
+        state.login().session_cookie(),
+    )?);
     let at = |path: &str| format!("{prefix}{path}");
     // A thumbnail upload plus the app definition; larger bodies are refused with 413.
     let upload_limit = usize::try_from(state.settings().config.thumbnail_max_bytes)
@@ -77,11 +82,16 @@ pub fn router(state: AppState) -> Router {
         );
     }
 
-    router
+    Ok(router
         .fallback(not_found)
+        .layer(Extension(openapi))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::replace_legacy_cookie,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(request_id::assign))
-        .with_state(state)
+        .with_state(state))
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -121,7 +131,7 @@ mod tests {
             ("JUPYTERHUB_SERVICE_PREFIX".to_owned(), prefix.to_owned()),
         ])
         .unwrap();
-        router(AppState::new(settings).unwrap())
+        router(AppState::new(settings).unwrap()).unwrap()
     }
 
     async fn get_path(app: Router, path: &str, request_id: Option<&str>) -> Response {

@@ -30,8 +30,9 @@ pub async fn serve(
         version = crate::VERSION,
         "japps serve listening"
     );
-    tokio::spawn(connect_and_reconcile(state.clone()));
-    axum::serve(listener, router(state))
+    let app = router(state.clone()).map_err(io::Error::other)?;
+    tokio::spawn(connect_and_reconcile(state));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("japps serve stopped");

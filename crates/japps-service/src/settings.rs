@@ -1,15 +1,18 @@
 //! What the service learns from its environment.
 //!
-//! JupyterHub gives a managed service a fixed set of `JUPYTERHUB_*` variables (see
-//! `shared/research/jupyterhub-api.md` §1.1); the plugin adds `JAPPS_CONFIG`. An external
-//! service may get only the hub's variables, so everything but the API token has a default.
+//! JupyterHub gives a managed service a fixed set of `JUPYTERHUB_*` variables, read by
+//! [`japps_auth::HubEnv`] exactly as the launcher reads them; the plugin adds
+//! `JAPPS_CONFIG`. An external service may get only the hub's variables, so everything but
+//! the API token has a default here.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use japps_auth::HubEnv;
+use japps_auth::env::bind_address;
 use japps_domain::JAppsConfig;
 use japps_hub::ServiceToken;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::error::ServiceError;
@@ -34,18 +37,13 @@ pub struct Settings {
     pub access_scopes: Vec<String>,
     /// The public URL of the service when the hub knows it (`JupyterHub.public_url`).
     pub public_url: Option<Url>,
-    /// Origin the browser uses for hub pages, empty when the hub is reached by relative URLs.
-    pub hub_host: String,
-    /// The hub's URL path prefix (`JupyterHub.base_url`), with trailing `/`.
-    pub base_url: String,
+    /// JupyterHub's environment as read (the hub's public origin, base URL, cookie rules).
+    pub hub_env: HubEnv,
     /// Timeout of every hub call.
     pub hub_timeout: Duration,
     /// `JHUB_APP_JWT_SECRET_KEY`: encrypts the session cookie and verifies jhub-apps'
     /// cookies. Without it sessions last only as long as the process.
     pub session_secret: Option<SecretString>,
-    /// `JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED`: cookies become `__Host-` cookies
-    /// (`Path=/`, `Secure`), as the hub's own are.
-    pub cookie_host_prefix: bool,
     /// The Python that evaluates callable settings: `JAPPS_PYTHON` (the hub's own
     /// interpreter, set by the plugin), else `c.JAppsConfig.python_exec`.
     pub python: String,
@@ -53,6 +51,7 @@ pub struct Settings {
 }
 
 const DEFAULT_API_URL: &str = "http://127.0.0.1:8081/hub/api";
+const DEFAULT_BIND_URL: &str = "http://127.0.0.1:10202";
 const DEFAULT_HUB_TIMEOUT_SECONDS: u64 = 20;
 
 impl Settings {
@@ -71,52 +70,44 @@ impl Settings {
             .filter(|(_, value)| !value.is_empty())
             .collect();
         let get = |name: &str| vars.get(name).map(String::as_str);
+        let hub_env = HubEnv::from_lookup(|name| vars.get(name).cloned())
+            .map_err(|err| ServiceError::Config(err.to_string()))?;
 
-        let service_name = get("JUPYTERHUB_SERVICE_NAME").unwrap_or("japps").to_owned();
-        let api_url = parse_url(
-            "JUPYTERHUB_API_URL",
-            get("JUPYTERHUB_API_URL").unwrap_or(DEFAULT_API_URL),
-        )?;
-        let token = get("JUPYTERHUB_API_TOKEN")
-            .or_else(|| get("JPY_API_TOKEN"))
-            .ok_or_else(|| {
-                ServiceError::Config(
-                    "JUPYTERHUB_API_TOKEN is not set: japps needs the service's hub API token"
-                        .into(),
-                )
-            })?;
-        let prefix = normalize_prefix(
-            get("JUPYTERHUB_SERVICE_PREFIX")
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("/services/{service_name}/")),
-        );
-        let (bind_var, bind_value) = match get("JAPPS_BIND_URL") {
-            Some(value) => ("JAPPS_BIND_URL", value),
-            None => (
-                "JUPYTERHUB_SERVICE_URL",
-                get("JUPYTERHUB_SERVICE_URL").unwrap_or("http://127.0.0.1:10202"),
-            ),
+        let service_name = hub_env
+            .service_name
+            .clone()
+            .unwrap_or_else(|| "japps".to_owned());
+        let api_url = match &hub_env.api_url {
+            Some(url) => url.clone(),
+            None => {
+                Url::parse(DEFAULT_API_URL).map_err(|err| ServiceError::Config(err.to_string()))?
+            }
         };
-        let bind_url = parse_url(bind_var, bind_value)?;
-        let bind_host = bind_url
-            .host_str()
-            .ok_or_else(|| ServiceError::Config(format!("{bind_var} has no host: {bind_value}")))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let bind_port = bind_url.port_or_known_default().unwrap_or(80);
-
-        let access_scopes = match get("JUPYTERHUB_OAUTH_ACCESS_SCOPES") {
-            Some(json) => serde_json::from_str(json).map_err(|err| {
-                ServiceError::Config(format!(
-                    "JUPYTERHUB_OAUTH_ACCESS_SCOPES is not a JSON list of strings: {err}"
-                ))
-            })?,
-            None => vec![format!("access:services!service={service_name}")],
+        let token = hub_env.api_token.as_ref().ok_or_else(|| {
+            ServiceError::Config(
+                "JUPYTERHUB_API_TOKEN is not set: japps needs the service's hub API token".into(),
+            )
+        })?;
+        let prefix = hub_env
+            .service_prefix
+            .clone()
+            .unwrap_or_else(|| format!("/services/{service_name}/"));
+        let (bind_var, bind_url) = match get("JAPPS_BIND_URL") {
+            Some(value) => ("JAPPS_BIND_URL", parse_url("JAPPS_BIND_URL", value)?),
+            None => match &hub_env.service_url {
+                Some(url) => ("JUPYTERHUB_SERVICE_URL", url.clone()),
+                None => (
+                    "JUPYTERHUB_SERVICE_URL",
+                    parse_url("default", DEFAULT_BIND_URL)?,
+                ),
+            },
         };
-        let public_url = get("JUPYTERHUB_PUBLIC_URL")
-            .map(|value| parse_url("JUPYTERHUB_PUBLIC_URL", value))
-            .transpose()?;
+        let (bind_host, bind_port) = bind_address(bind_var, &bind_url)
+            .map_err(|err| ServiceError::Config(err.to_string()))?;
+        let access_scopes = hub_env
+            .access_scopes
+            .clone()
+            .unwrap_or_else(|| vec![format!("access:services!service={service_name}")]);
         let hub_timeout = match get("JAPPS_HUB_TIMEOUT_SECONDS") {
             Some(value) => Duration::from_secs_f64(
                 value
@@ -146,23 +137,23 @@ impl Settings {
         Ok(Self {
             python,
             session_secret,
-            cookie_host_prefix: get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED") == Some("1"),
-            client_id: get("JUPYTERHUB_CLIENT_ID")
-                .map(str::to_owned)
+            client_id: hub_env
+                .client_id
+                .clone()
                 .unwrap_or_else(|| format!("service-{service_name}")),
-            oauth_callback_url: get("JUPYTERHUB_OAUTH_CALLBACK_URL")
-                .map(str::to_owned)
+            oauth_callback_url: hub_env
+                .oauth_callback_url
+                .clone()
                 .unwrap_or_else(|| format!("{prefix}oauth_callback")),
-            hub_host: get("JUPYTERHUB_HOST").unwrap_or_default().to_owned(),
-            base_url: normalize_prefix(get("JUPYTERHUB_BASE_URL").unwrap_or("/").to_owned()),
+            public_url: hub_env.public_url.clone(),
             service_name,
             api_url,
-            api_token: ServiceToken::new(token.to_owned()),
+            api_token: ServiceToken::new(token.expose_secret().to_owned()),
             prefix,
             bind_host,
             bind_port,
             access_scopes,
-            public_url,
+            hub_env,
             hub_timeout,
             config,
         })
@@ -172,16 +163,6 @@ impl Settings {
 fn parse_url(name: &str, value: &str) -> Result<Url, ServiceError> {
     Url::parse(value)
         .map_err(|err| ServiceError::Config(format!("{name} is not a URL ({err}): {value}")))
-}
-
-/// Makes a path prefix start and end with exactly one `/`.
-fn normalize_prefix(prefix: String) -> String {
-    let trimmed = prefix.trim_matches('/');
-    if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        format!("/{trimmed}/")
-    }
 }
 
 #[cfg(test)]
@@ -230,13 +211,13 @@ mod tests {
             settings.public_url.is_none(),
             "an empty variable means unset"
         );
-        assert_eq!(settings.base_url, "/base/");
+        assert_eq!(settings.hub_env.base_url, "/base/");
         assert_eq!(
             settings.config.allowed_frameworks,
             Some(vec!["panel".to_owned()])
         );
         assert!(!format!("{settings:?}").contains("secret-token-value"));
-        assert!(!settings.cookie_host_prefix);
+        assert!(!settings.hub_env.cookie_host_prefix);
         assert!(settings.session_secret.is_some());
         assert!(!format!("{settings:?}").contains("session-secret-value"));
     }
@@ -337,15 +318,5 @@ mod tests {
                 .to_string()
                 .contains("JAPPS_HUB_TIMEOUT_SECONDS")
         );
-    }
-
-    #[test]
-    fn prefixes_are_normalized() {
-        assert_eq!(
-            normalize_prefix("services/japps".into()),
-            "/services/japps/"
-        );
-        assert_eq!(normalize_prefix("/".into()), "/");
-        assert_eq!(normalize_prefix("//a//".into()), "/a/");
     }
 }

@@ -3,14 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum_extra::extract::cookie::Key;
+use japps_auth::legacy::LegacyCookies;
+use japps_auth::login::derived_key;
+use japps_auth::{BrowserLogin, CookiePolicy, LoginConfig};
 use japps_hub::{HubClient, HubClientConfig};
 
 use crate::application::catalog::Catalog;
 use crate::application::identity::Identities;
-use crate::auth::session::Sessions;
 use crate::error::ServiceError;
 use crate::settings::Settings;
+
+/// The base names of the service's cookies (`__Host-` is added when the hub asks).
+const SESSION_COOKIE: &str = "japps-session";
+const STATE_COOKIE: &str = "japps-oauth-state";
+/// Separates the session key from any other use of `JHUB_APP_JWT_SECRET_KEY`.
+const SESSION_KEY_PURPOSE: &str = "japps session cookie key v1";
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -22,10 +30,9 @@ struct Inner {
     settings: Settings,
     hub: HubClient,
     identities: Identities,
-    sessions: Sessions,
+    login: BrowserLogin,
+    legacy_cookies: Option<LegacyCookies>,
     catalog: Catalog,
-    /// `openapi.json`, built once.
-    openapi_json: Bytes,
 }
 
 impl AppState {
@@ -37,18 +44,17 @@ impl AppState {
         let hub = HubClient::new(hub_config)?;
         let identities =
             Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
-        let sessions = Sessions::new(&settings);
+        let login = BrowserLogin::new(login_config(&settings));
+        let legacy_cookies = settings.session_secret.as_ref().map(LegacyCookies::new);
         let catalog = Catalog::new(&settings);
-        let openapi_json =
-            crate::routes::openapi::document_json(&settings.prefix, sessions.session_cookie())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
                 hub,
                 identities,
-                sessions,
+                login,
+                legacy_cookies,
                 catalog,
-                openapi_json,
             }),
         })
     }
@@ -65,15 +71,45 @@ impl AppState {
         &self.inner.identities
     }
 
-    pub(crate) fn sessions(&self) -> &Sessions {
-        &self.inner.sessions
+    /// The browser login and its session cookie.
+    pub(crate) fn login(&self) -> &BrowserLogin {
+        &self.inner.login
+    }
+
+    /// jhub-apps' login cookies, readable when the service has their signing secret.
+    pub(crate) fn legacy_cookies(&self) -> Option<&LegacyCookies> {
+        self.inner.legacy_cookies.as_ref()
     }
 
     pub(crate) fn catalog(&self) -> &Catalog {
         &self.inner.catalog
     }
+}
 
-    pub(crate) fn openapi_json(&self) -> &Bytes {
-        &self.inner.openapi_json
+/// The service's login: its cookies live under its prefix and are keyed from
+/// `JHUB_APP_JWT_SECRET_KEY`, so every replica with the same secret reads them and a
+/// restart keeps users logged in.
+fn login_config(settings: &Settings) -> LoginConfig {
+    let env = &settings.hub_env;
+    let key = match &settings.session_secret {
+        Some(secret) => derived_key(secret, SESSION_KEY_PURPOSE),
+        None => {
+            tracing::warn!(
+                "JHUB_APP_JWT_SECRET_KEY is not set: login sessions end when the service \
+                 restarts and are not shared between replicas"
+            );
+            Key::generate()
+        }
+    };
+    LoginConfig {
+        client_id: settings.client_id.clone(),
+        redirect_uri: settings.oauth_callback_url.clone(),
+        authorize_url: env.authorize_url(),
+        cookies: CookiePolicy::new(env.cookie_host_prefix, &settings.prefix, env.public_https()),
+        session_cookie: SESSION_COOKIE.to_owned(),
+        state_cookie: STATE_COOKIE.to_owned(),
+        key,
+        next_within: "/".to_owned(),
+        default_next: env.hub_url("home"),
     }
 }

@@ -93,7 +93,7 @@ fn app(hub: &MockServer) -> axum::Router {
         ),
     ])
     .unwrap();
-    router(AppState::new(settings).unwrap())
+    router(AppState::new(settings).unwrap()).unwrap()
 }
 
 async fn get(app: axum::Router, uri: &str) -> (u16, Value) {
@@ -148,7 +148,7 @@ async fn a_hub_that_is_down_gives_a_clear_502() {
         ),
     ])
     .unwrap();
-    let app = router(AppState::new(settings).unwrap());
+    let app = router(AppState::new(settings).unwrap()).unwrap();
     let (status, body) = get(app, "/services/japps/server/").await;
     assert_eq!(status, 502, "{body}");
     let detail = body["detail"].as_str().unwrap();

@@ -1,17 +1,16 @@
 //! Headers between the visitor and the app: hop-by-hop ones dropped, `X-Forwarded-*`
-//! added, the launcher's cookies kept from the app, redirects kept under the prefix.
+//! added, the visitor's credentials kept from the app, redirects kept under the prefix.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::header::{
-    CONNECTION, COOKIE, EXPECT, HOST, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
+    CONNECTION, EXPECT, HOST, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER,
     TRANSFER_ENCODING, UPGRADE,
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
-
-use crate::COOKIE_PREFIX;
+use japps_auth::{Forwarding, strip_credentials};
 
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
@@ -59,11 +58,12 @@ pub(super) fn prepare_request(
     websocket: bool,
     peer: Option<IpAddr>,
     forwarded_prefix: Option<&HeaderValue>,
+    forwarding: &Forwarding,
 ) {
     remove_hop_by_hop(headers, websocket);
     // hyper has answered `100 Continue` to the visitor already, when the body was first read.
     headers.remove(EXPECT);
-    strip_launcher_cookies(headers);
+    strip_credentials(headers, forwarding);
 
     if let Some(peer) = peer {
         let mut chain = String::new();
@@ -162,43 +162,6 @@ fn remove_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
         .cloned()
     {
         headers.remove(name);
-    }
-}
-
-/// The launcher's own cookies (its session) are none of the app's business; the app's
-/// cookies pass. Nothing is allocated when there is nothing to remove.
-fn strip_launcher_cookies(headers: &mut HeaderMap) {
-    let prefix = COOKIE_PREFIX.as_bytes();
-    let mentioned = headers.get_all(COOKIE).iter().any(|value| {
-        value
-            .as_bytes()
-            .windows(prefix.len())
-            .any(|window| window == prefix)
-    });
-    if !mentioned {
-        return;
-    }
-    let mut kept: Vec<u8> = Vec::new();
-    for value in &headers.get_all(COOKIE) {
-        for pair in value
-            .as_bytes()
-            .split(|b| *b == b';')
-            .map(<[u8]>::trim_ascii)
-        {
-            if pair.is_empty() || pair.starts_with(prefix) {
-                continue;
-            }
-            if !kept.is_empty() {
-                kept.extend_from_slice(b"; ");
-            }
-            kept.extend_from_slice(pair);
-        }
-    }
-    headers.remove(COOKIE);
-    if !kept.is_empty()
-        && let Ok(kept) = HeaderValue::from_maybe_shared(Bytes::from(kept))
-    {
-        headers.insert(COOKIE, kept);
     }
 }
 
@@ -345,24 +308,33 @@ mod tests {
     }
 
     #[test]
-    fn launcher_cookies_are_removed_and_others_kept() {
-        let mut headers = map(&[(
-            "cookie",
-            "japps-launch-session=s; theme=dark;japps-launch=x ; xjapps-launch=1",
-        )]);
-        strip_launcher_cookies(&mut headers);
-        assert_eq!(headers.get(COOKIE).unwrap(), "theme=dark; xjapps-launch=1");
-
+    fn the_visitors_credentials_never_reach_the_app() {
+        let forwarding = Forwarding {
+            own_client_id: "jupyterhub-user-alice-app".into(),
+            authorization: false,
+        };
         let mut headers = map(&[
-            ("cookie", "japps-launch-session=s"),
-            ("cookie", "japps-launch-state=t"),
+            (
+                "cookie",
+                "__Host-japps-launch-1a2b=s; theme=dark; jhub_apps_access_token=jwt",
+            ),
+            ("cookie", "japps-session=t; jupyterhub-user-alice-app=own"),
+            ("authorization", "token hub-token"),
         ]);
-        strip_launcher_cookies(&mut headers);
-        assert!(headers.get(COOKIE).is_none());
+        prepare_request(&mut headers, false, None, None, &forwarding);
+        assert_eq!(
+            headers.get(http::header::COOKIE).unwrap(),
+            "theme=dark; jupyterhub-user-alice-app=own"
+        );
+        assert!(headers.get(http::header::AUTHORIZATION).is_none());
 
-        let mut headers = map(&[("cookie", "a=1; b=2")]);
-        strip_launcher_cookies(&mut headers);
-        assert_eq!(headers.get(COOKIE).unwrap(), "a=1; b=2");
+        let mut headers = map(&[("authorization", "token hub-token")]);
+        let opted_in = Forwarding {
+            authorization: true,
+            ..forwarding
+        };
+        prepare_request(&mut headers, false, None, None, &opted_in);
+        assert_eq!(headers[http::header::AUTHORIZATION], "token hub-token");
     }
 
     #[test]
@@ -406,7 +378,7 @@ mod tests {
         headers.insert(HOST, HeaderValue::from_static("hub.example:8000"));
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(",http"));
         headers.insert(X_FORWARDED_HOST, HeaderValue::from_static(""));
-        prepare_request(&mut headers, false, None, None);
+        prepare_request(&mut headers, false, None, None, &Forwarding::default());
         assert_eq!(headers[&X_FORWARDED_PROTO], "http");
         assert_eq!(headers[&X_FORWARDED_HOST], "hub.example:8000");
     }
@@ -424,6 +396,7 @@ mod tests {
             false,
             Some("::ffff:10.0.0.2".parse().unwrap()),
             Some(&prefix),
+            &Forwarding::default(),
         );
         assert_eq!(
             headers.get(&X_FORWARDED_FOR).unwrap(),
@@ -438,7 +411,7 @@ mod tests {
             ("x-forwarded-proto", "https"),
             ("x-forwarded-host", "public.example.org"),
         ]);
-        prepare_request(&mut headers, false, None, None);
+        prepare_request(&mut headers, false, None, None, &Forwarding::default());
         assert_eq!(headers.get(&X_FORWARDED_PROTO).unwrap(), "https");
         assert_eq!(
             headers.get(&X_FORWARDED_HOST).unwrap(),

@@ -25,6 +25,7 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use japps_auth::Forwarding;
 
 use crate::activity::Activity;
 
@@ -47,6 +48,8 @@ pub struct Target {
     /// Whether the app is served at `/` (the prefix is removed from request paths and
     /// added to its redirects) rather than knowing its prefix itself.
     pub strip_prefix: bool,
+    /// What of the visitor's credentials the app may see (only its own).
+    pub forwarding: Forwarding,
 }
 
 /// The reverse proxy to one app. Cheap to clone: clones share one connection pool.
@@ -169,6 +172,7 @@ impl Proxy {
             websocket,
             peer.map(|peer| peer.ip()),
             inner.forwarded_prefix.as_ref(),
+            &inner.target.forwarding,
         );
 
         let mut response = match inner
@@ -312,6 +316,7 @@ mod tests {
                 port: 1,
                 prefix: prefix.to_owned(),
                 strip_prefix,
+                forwarding: japps_auth::Forwarding::default(),
             },
             Arc::new(Activity::new()),
         )

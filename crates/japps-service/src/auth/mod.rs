@@ -7,15 +7,17 @@
 //! the CSRF check first, and every caller must hold one of the service's access scopes.
 
 pub(crate) mod csrf;
-mod jhub_apps_cookie;
-pub(crate) mod session;
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT, AUTHORIZATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::Cookie;
+use japps_auth::legacy;
 use japps_hub::{User, UserToken};
 
 use crate::error::ServiceError;
@@ -95,7 +97,7 @@ fn credentials(
         let token = value
             .to_str()
             .ok()
-            .and_then(parse_authorization)
+            .and_then(japps_auth::login::authorization_token)
             .ok_or_else(|| {
                 ServiceError::Unauthorized(
                     "the Authorization header must be `token <hub token>` or `Bearer <hub token>`"
@@ -104,21 +106,52 @@ fn credentials(
             })?;
         return Ok(Some((UserToken::new(token.to_owned()), Via::Header)));
     }
-    if let Some(token) = state.sessions().read_session(headers) {
-        return Ok(Some((token, Via::Session)));
+    if let Some(session) = state.login().session(headers) {
+        return Ok(Some((session.token, Via::Session)));
     }
-    if let Some(token) = state.sessions().read_jhub_apps_cookie(headers) {
-        return Ok(Some((token, Via::JhubAppsCookie)));
+    if let Some(token) = legacy_token(headers, state) {
+        return Ok(Some((UserToken::from(token.token), Via::JhubAppsCookie)));
     }
     Ok(None)
 }
 
-/// `token <t>` or `bearer <t>`, scheme case-insensitive, as the hub itself accepts.
-fn parse_authorization(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
-    let token = token.trim();
-    let known = scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer");
-    (known && !token.is_empty() && !token.contains(char::is_whitespace)).then_some(token)
+/// The hub token in a valid jhub-apps cookie (needs `JHUB_APP_JWT_SECRET_KEY`).
+fn legacy_token(headers: &HeaderMap, state: &AppState) -> Option<legacy::LegacyToken> {
+    let value = cookie(headers, legacy::COOKIE_NAME)?;
+    state.legacy_cookies()?.read(&value)
+}
+
+/// jhub-apps' cookie holds a hub token in clear and is sent to every path of the hub,
+/// apps included; so a browser that still has one gets japps' own session in its place
+/// (when the cookie is valid) and the cookie expired, on whatever answer it gets first.
+pub(crate) async fn replace_legacy_cookie(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if cookie(request.headers(), legacy::COOKIE_NAME).is_none() {
+        return next.run(request).await;
+    }
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let login = state.login();
+    let mut jar = login.new_jar(&headers);
+    if login.session(&headers).is_none()
+        && let Some(old) = legacy_token(&headers, &state)
+    {
+        let lifetime = old.exp.saturating_sub(japps_auth::now());
+        jar = login.establish(
+            jar,
+            &headers,
+            &UserToken::from(old.token),
+            Some(lifetime),
+            0,
+        );
+    }
+    let expired = Cookie::build(legacy::COOKIE_NAME)
+        .path(legacy::COOKIE_PATH)
+        .build();
+    (jar.remove(expired), response).into_response()
 }
 
 /// A cookie's raw value from the request headers.
@@ -142,11 +175,18 @@ fn unauthenticated(parts: &Parts, state: &AppState, detail: &str) -> ServiceErro
             .path_and_query()
             .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
         ServiceError::LoginRequired {
-            location: state.sessions().login_url(&next),
+            location: login_url(&state.settings().prefix, &next),
         }
     } else {
         ServiceError::Unauthorized(detail.to_owned())
     }
+}
+
+/// Where a browser goes to log in and come back to `next`.
+fn login_url(prefix: &str, next: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", next);
+    format!("{prefix}jhub-login?{}", query.finish())
 }
 
 #[cfg(test)]
@@ -154,13 +194,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn authorization_schemes() {
-        assert_eq!(parse_authorization("token abc"), Some("abc"));
-        assert_eq!(parse_authorization("Bearer abc"), Some("abc"));
-        assert_eq!(parse_authorization("BEARER   abc "), Some("abc"));
-        assert_eq!(parse_authorization("Basic abc"), None);
-        assert_eq!(parse_authorization("token"), None);
-        assert_eq!(parse_authorization("token a b"), None);
+    fn login_url_encodes_next() {
+        assert_eq!(
+            login_url("/services/japps/", "/services/japps/user?a=1&b=2"),
+            "/services/japps/jhub-login?next=%2Fservices%2Fjapps%2Fuser%3Fa%3D1%26b%3D2"
+        );
     }
 
     #[test]

@@ -5,17 +5,13 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use japps_hub::{HubError, OAuthCode};
+use japps_auth::login::redirect;
+use japps_auth::{CallbackQuery, LoginError};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::auth::session::StateError;
 use crate::error::{ErrorBody, ServiceError};
 use crate::routes::openapi::{HubErrors, LoginErrors};
 use crate::state::AppState;
@@ -51,35 +47,15 @@ pub(crate) async fn start(
     headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Result<Response, ServiceError> {
-    let settings = state.settings();
-    let oauth_state = random_token(16)?;
-    let verifier = random_token(32)?;
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let next = query.next.as_deref().and_then(same_origin_path);
-
-    let mut authorize = url::form_urlencoded::Serializer::new(String::new());
-    authorize
-        .append_pair("client_id", &settings.client_id)
-        .append_pair("redirect_uri", &settings.oauth_callback_url)
-        .append_pair("response_type", "code")
-        .append_pair("state", &oauth_state)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    let location = format!(
-        "{}{}hub/api/oauth2/authorize?{}",
-        settings.hub_host,
-        settings.base_url,
-        authorize.finish()
-    );
-    let jar = state
-        .sessions()
-        .start_login(&headers, &oauth_state, &verifier, next);
-    Ok((jar, found(&location)).into_response())
+    state
+        .login()
+        .start(&headers, query.next.as_deref())
+        .map_err(login_error)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct CallbackQuery {
+pub(crate) struct CallbackParams {
     /// The authorization code from the hub.
     code: Option<String>,
     /// Must be the `state` this browser was given by `jhub-login`.
@@ -99,7 +75,7 @@ pub(crate) struct CallbackQuery {
     description = "Checks `state` against this browser's login cookie, exchanges `code` for \
         the user's hub token (one hub call), stores it in the encrypted `japps-session` cookie \
         and sends the browser on to `next` (default: the hub's home page).",
-    params(CallbackQuery),
+    params(CallbackParams),
     responses(
         (status = 302, description = "Logged in; on to `next`.",
             headers(
@@ -116,61 +92,30 @@ pub(crate) struct CallbackQuery {
 pub(crate) async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<CallbackQuery>,
+    Query(params): Query<CallbackParams>,
 ) -> Result<Response, ServiceError> {
-    if let Some(error) = query.error {
-        let error: String = error
-            .chars()
-            .filter(|c| c.is_ascii_graphic())
-            .take(64)
-            .collect();
-        return Err(ServiceError::BadRequest(format!(
-            "login failed: the hub answered {error}"
-        )));
-    }
-    let oauth_state = query.state.ok_or_else(|| {
-        ServiceError::BadRequest("login failed: the callback has no state".into())
-    })?;
-    let code = query
-        .code
-        .ok_or_else(|| ServiceError::BadRequest("login failed: the callback has no code".into()))?;
-    let (pending, jar) = state
-        .sessions()
-        .finish_login(&headers, &oauth_state)
-        .map_err(|err| {
-            ServiceError::Forbidden(match err {
-                StateError::NoLoginInProgress => {
-                    "login failed: no login in progress in this browser (or it took too long); start again".into()
-                }
-                StateError::Mismatch => "login failed: oauth state does not match".into(),
-            })
-        })?;
-
-    let settings = state.settings();
-    let exchange = OAuthCode {
-        client_id: &settings.client_id,
-        code: &code,
-        redirect_uri: &settings.oauth_callback_url,
-        code_verifier: Some(&pending.verifier),
+    let query = CallbackQuery {
+        code: params.code,
+        state: params.state,
+        error: params.error,
     };
-    let token = state
-        .hub()
-        .exchange_oauth_code(&exchange)
+    state
+        .login()
+        .finish(state.hub(), &headers, &query)
         .await
-        .map_err(|err| match err {
-            HubError::Status {
-                status: 400..=499, ..
-            } => ServiceError::BadRequest(
-                "login failed: the hub refused the authorization code (expired or already used)"
-                    .into(),
-            ),
-            other => ServiceError::from(other),
-        })?;
-    let jar = state
-        .sessions()
-        .establish(jar, &headers, &token.access_token, token.expires_in);
-    let next = pending.next.unwrap_or_else(|| default_landing(&state));
-    Ok((jar, found(&next)).into_response())
+        .map_err(login_error)
+}
+
+/// A failed login in the service's error shape (the same words a launcher shows).
+fn login_error(err: LoginError) -> ServiceError {
+    match err {
+        LoginError::Hub(err) => ServiceError::from(err),
+        other if other.status() == StatusCode::FORBIDDEN => {
+            ServiceError::Forbidden(other.to_string())
+        }
+        other if other.status().is_client_error() => ServiceError::BadRequest(other.to_string()),
+        other => ServiceError::Unavailable(other.to_string()),
+    }
 }
 
 /// `GET {prefix}logout`: ends the japps session and the hub session (which also revokes
@@ -192,9 +137,8 @@ pub(crate) async fn callback(
     ),
 )]
 pub(crate) async fn logout_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let jar = state.sessions().end(&headers);
-    let hub_logout = format!("{}hub/logout", state.settings().base_url);
-    (jar, found(&hub_logout)).into_response()
+    let jar = state.login().end(&headers);
+    redirect(jar, &state.settings().hub_env.hub_url("logout"))
 }
 
 /// `POST {prefix}logout`: ends the japps session only, for scripts and the launcher UI.
@@ -218,64 +162,5 @@ pub(crate) async fn logout(
     headers: HeaderMap,
     _caller: Caller,
 ) -> Response {
-    (state.sessions().end(&headers), StatusCode::NO_CONTENT).into_response()
-}
-
-/// A plain 302, as JupyterHub's own login redirects are (axum's `Redirect::to` is a 303).
-fn found(location: &str) -> impl IntoResponse + use<> {
-    (StatusCode::FOUND, [(LOCATION, location.to_owned())])
-}
-
-/// The launcher home, until it moves into japps itself.
-fn default_landing(state: &AppState) -> String {
-    format!("{}hub/home", state.settings().base_url)
-}
-
-/// `next` only if it is a path on this origin: no scheme, no `//host`, no backslash tricks
-/// that browsers read as `//`, no control characters.
-fn same_origin_path(next: &str) -> Option<String> {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(char::is_control);
-    ok.then(|| next.to_owned())
-}
-
-fn random_token(bytes: usize) -> Result<String, ServiceError> {
-    let mut buffer = vec![0u8; bytes];
-    getrandom::fill(&mut buffer)
-        .map_err(|err| ServiceError::Config(format!("no randomness available: {err}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(buffer))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_must_stay_on_this_origin() {
-        assert_eq!(same_origin_path("/hub/home").as_deref(), Some("/hub/home"));
-        assert_eq!(
-            same_origin_path("/services/japps/user?x=1").as_deref(),
-            Some("/services/japps/user?x=1")
-        );
-        for bad in [
-            "https://evil.example/x",
-            "//evil.example/x",
-            "/\\evil.example",
-            "javascript:alert(1)",
-            "evil",
-            "",
-            "/a\nb",
-        ] {
-            assert_eq!(same_origin_path(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn random_tokens_differ() {
-        let a = random_token(32).unwrap();
-        assert_eq!(a.len(), 43);
-        assert_ne!(a, random_token(32).unwrap());
-    }
+    (state.login().end(&headers), StatusCode::NO_CONTENT).into_response()
 }

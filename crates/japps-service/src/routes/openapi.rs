@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -32,7 +32,6 @@ use crate::error::ServiceError;
 use crate::routes::{catalog, docs, git_config, lifecycle, login, metrics, servers, services};
 use crate::routes::{static_files, status, theme, user};
 use crate::schema::UserOptions;
-use crate::state::AppState;
 
 /// The security schemes, by the names the `security(...)` attributes use.
 pub(crate) const HUB_TOKEN: &str = "hub_token";
@@ -296,16 +295,20 @@ fn error(status: u16, description: &str) -> (String, RefOr<ApiResponse>) {
             content_type = "application/json"),
     ),
 )]
-pub(crate) async fn openapi_json(State(state): State<AppState>) -> Response {
+pub(crate) async fn openapi_json(Extension(document): Extension<OpenApiJson>) -> Response {
     (
         [
             (CONTENT_TYPE, "application/json"),
             (CACHE_CONTROL, "public, max-age=300"),
         ],
-        state.openapi_json().clone(),
+        document.0,
     )
         .into_response()
 }
+
+/// The document as served, built once when the router is.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenApiJson(pub(crate) Bytes);
 
 // ---- Schemas of bodies the code builds as untyped JSON ----
 
@@ -500,6 +503,7 @@ mod tests {
     use crate::application::sharing::ShareTargets;
     use crate::auth::Caller;
     use crate::settings::Settings;
+    use crate::state::AppState;
 
     const PREFIX: &str = "/services/japps/";
     /// The methods checked on every path: documented ones must be served, others refused.
@@ -521,7 +525,12 @@ mod tests {
     }
 
     fn doc(state: &AppState) -> Value {
-        serde_json::from_slice(state.openapi_json()).unwrap()
+        serde_json::from_slice(&served(state)).unwrap()
+    }
+
+    /// The document the router of `state` serves.
+    fn served(state: &AppState) -> Bytes {
+        document_json(&state.settings().prefix, state.login().session_cookie()).unwrap()
     }
 
     /// (path, method, operation) for every operation of the document.
@@ -595,7 +604,7 @@ mod tests {
                 doc["paths"].as_object().unwrap().keys().cloned().collect();
             assert_eq!(documented, router_paths(prefix), "prefix {prefix}");
 
-            let router = crate::router(state.clone());
+            let router = crate::router(state.clone()).unwrap();
             for path in &documented {
                 for method in METHODS {
                     let (status, body) = call(&router, method, path).await;
@@ -624,7 +633,7 @@ mod tests {
         let state = state(PREFIX, json!({}));
         let doc = doc(&state);
         let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
-        let router = crate::router(state.clone());
+        let router = crate::router(state.clone()).unwrap();
         for (path, method, operation) in operations(&doc) {
             let (status, _) = call(&router, &method, &path).await;
             let responses = operation["responses"].as_object().unwrap();
@@ -670,7 +679,7 @@ mod tests {
     #[tokio::test]
     async fn the_document_and_the_docs_page_are_public_and_cost_no_hub_call() {
         let state = state(PREFIX, json!({}));
-        let router = crate::router(state.clone());
+        let router = crate::router(state.clone()).unwrap();
         let get = |path: &str| {
             let request = Request::get(path)
                 .header("accept", "text/html")
@@ -685,7 +694,7 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), 1 << 22)
             .await
             .unwrap();
-        assert_eq!(&body, state.openapi_json(), "served as built at startup");
+        assert_eq!(body, served(&state), "served as built at startup");
 
         let response = get("/services/japps/docs").await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);

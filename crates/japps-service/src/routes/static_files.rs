@@ -65,6 +65,7 @@ mod tests {
         )])
         .unwrap();
         crate::router(AppState::new(settings).unwrap())
+            .unwrap()
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
             .unwrap()
