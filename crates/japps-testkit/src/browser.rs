@@ -128,9 +128,12 @@ impl Browser {
             status.is_redirection(),
             "POST /hub/login for {user}: expected a redirect, got {status}: {body}"
         );
+        let home = hub.url("hub/home");
         assert!(
-            self.cookie(&hub.url("hub/home"), HUB_LOGIN_COOKIE)
-                .is_some(),
+            self.cookie(&home, HUB_LOGIN_COOKIE).is_some()
+                || self
+                    .cookie(&home, &format!("__Host-{HUB_LOGIN_COOKIE}"))
+                    .is_some(),
             "POST /hub/login for {user} set no {HUB_LOGIN_COOKIE} cookie"
         );
     }

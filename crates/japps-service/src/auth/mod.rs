@@ -11,9 +11,9 @@ pub(crate) mod csrf;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{ACCEPT, AUTHORIZATION};
+use axum::http::header::{ACCEPT, AUTHORIZATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::Cookie;
@@ -148,10 +148,16 @@ pub(crate) async fn replace_legacy_cookie(
             0,
         );
     }
-    let expired = Cookie::build(legacy::COOKIE_NAME)
+    let mut response = (jar, response).into_response();
+    // Not through the jar: it only removes cookies it can decrypt.
+    let mut expired = Cookie::build(legacy::COOKIE_NAME)
         .path(legacy::COOKIE_PATH)
         .build();
-    (jar.remove(expired), response).into_response()
+    expired.make_removal();
+    if let Ok(value) = HeaderValue::from_str(&expired.to_string()) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
 }
 
 /// A cookie's raw value from the request headers.

@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 real_hub_tests!(
     owner_shared_user_and_stranger,
+    no_credentials_reach_the_app,
+    no_credentials_reach_the_app_with_host_prefixed_cookies,
     public_apps_keep_their_logs_private,
     activity_is_reported_and_kept_alive,
     an_app_that_never_gets_ready_fails_visibly,
@@ -582,6 +584,140 @@ fn log_text(logs: &Value) -> String {
         .iter()
         .map(|line| line["text"].as_str().unwrap_or_default().to_owned() + "\n")
         .collect()
+}
+
+/// What a visitor holds besides their hub login: japps' session, a jhub-apps cookie left
+/// from before an upgrade, the launcher's own cookie, a hub token in `Authorization`.
+/// The app (the echo app prints what it receives) must see none of it, with the hub's
+/// `__Host-` cookies (all on `Path=/`, so sent to every app) as without them.
+async fn no_credentials_reach_the_app(release: HubRelease) {
+    credentials_stay_out_of_the_app(release, false).await;
+}
+
+async fn no_credentials_reach_the_app_with_host_prefixed_cookies(release: HubRelease) {
+    credentials_stay_out_of_the_app(release, true).await;
+}
+
+async fn credentials_stay_out_of_the_app(release: HubRelease, host_prefix: bool) {
+    const JWT_SECRET: &str = "a-jwt-secret-for-the-credential-test-0123456789";
+    let mut settings = HUB_SETTINGS.to_owned();
+    if host_prefix {
+        settings.push_str("c.JupyterHub.cookie_host_prefix_enabled = True\n");
+    }
+    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps"))
+        .extra_config(&settings)
+        .proxy_command(node_proxy())
+        .env("JHUB_APP_JWT_SECRET_KEY", JWT_SECRET);
+    let hub = TestHub::start(release, options).await;
+    hub.create_users(&["alice", "bob"]).await;
+    let alice_token = hub.user_token("alice").await;
+    let bob_token = hub.user_token("bob").await;
+    let server = create_app(
+        &hub,
+        &alice_token,
+        "creds",
+        json!({"display_name": "Credentials", "framework": "custom",
+               "custom_command": echo_command(release, ""),
+               "share_with": {"users": ["bob"], "groups": []}}),
+    )
+    .await;
+    wait_ready(&hub, "alice", &server).await;
+    let url = app_url(&hub, "alice", &server);
+
+    // Bob: logged into the hub, into japps (its session cookie), into the app (the
+    // launcher's cookie), and still holding jhub-apps' cookie with a hub token in clear.
+    let bob = logged_in(&hub, "bob").await;
+    let japps = bob.follow(&hub, &hub.service_url("user")).await;
+    assert_eq!(japps.status, 200, "bob logs into japps: {:?}", japps.hops);
+    let legacy_jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"access_token_data": {"access_token": bob_token, "token_type": "Bearer"},
+                "exp": unix_now() + 3600}),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    bob.set_cookie(
+        &hub.url(""),
+        &format!("jhub_apps_access_token={legacy_jwt}; Path=/"),
+    );
+    bob.set_cookie(&hub.url(""), "theme=dark; Path=/");
+    let visit = bob.follow(&hub, &url).await;
+    assert_eq!(visit.status, 200, "bob: {:?} {}", visit.hops, visit.body);
+    wait_app_phase(&bob, &hub, &url, "ready").await;
+
+    let sent = bob.cookie_header(&url).unwrap_or_default();
+    let launcher_cookie = if host_prefix {
+        "__Host-japps-launch-"
+    } else {
+        "japps-launch-"
+    };
+    assert!(sent.contains(launcher_cookie), "{sent}");
+    assert!(sent.contains("jhub_apps_access_token="), "{sent}");
+    if host_prefix {
+        // A Path=/ cookie: the browser sends the hub's login to the app.
+        assert!(sent.contains("__Host-jupyterhub-hub-login="), "{sent}");
+    }
+
+    let response = bob
+        .client()
+        .get(format!("{url}headers"))
+        .header("Accept", "application/json")
+        .header("Authorization", format!("token {bob_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen: Value = response.json().await.unwrap();
+    let seen_headers = lowercase_keys(&seen["headers"]);
+    let cookies = seen_headers["cookie"].as_str().unwrap_or_default();
+    let mut names: Vec<&str> = cookies
+        .split(';')
+        .filter_map(|pair| pair.split('=').next())
+        .map(str::trim)
+        .collect();
+    names.sort_unstable();
+    // The hub's session id is no credential on its own (JupyterLab reads it).
+    assert_eq!(
+        names,
+        ["jupyterhub-session-id", "theme"],
+        "the app gets its own cookies only: {seen}"
+    );
+    assert!(seen_headers.get("authorization").is_none(), "{seen}");
+    let everything = seen.to_string();
+    for (what, secret) in [
+        ("bob's hub token", bob_token.as_str()),
+        ("the jhub-apps JWT", &legacy_jwt),
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "{what} reached the app: {everything}"
+        );
+    }
+
+    // A script with only its hub token gets in, and the token stays with the launcher.
+    let script = reqwest::Client::new()
+        .get(format!("{url}headers"))
+        .header("Authorization", format!("Bearer {bob_token}"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    let seen: Value = script.json().await.unwrap();
+    assert!(
+        lowercase_keys(&seen["headers"])
+            .get("authorization")
+            .is_none(),
+        "{seen}"
+    );
+    assert!(!seen.to_string().contains(&bob_token));
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn lowercase_keys(headers: &Value) -> Value {

@@ -841,10 +841,31 @@ async fn jhub_apps_cookie_keeps_upgraded_users_logged_in(release: HubRelease) {
         );
         browser
     };
+    // Accepted once: the answer brings japps' own session and expires jhub-apps' cookie,
+    // which holds the hub token in clear and is sent to every path, apps included.
+    let upgraded = with_cookie(&valid);
+    let response = upgraded.api_get(&hub.service_url("user")).await;
+    let set = response_set_cookies(&response);
+    let removal = set
+        .iter()
+        .find(|cookie| cookie.name() == JHUB_APPS_COOKIE)
+        .expect("the jhub-apps cookie is expired");
+    assert!(is_removal(removal), "{removal}");
+    assert_eq!(removal.path(), Some("/"), "{removal}");
+    assert!(
+        set.iter()
+            .any(|cookie| cookie.name() == SESSION_COOKIE && !is_removal(cookie)),
+        "a japps session replaces it: {set:?}"
+    );
+    expect_user(response, "alice", "a valid jhub-apps cookie").await;
+    assert_eq!(
+        upgraded.cookie(&hub.service_url(""), JHUB_APPS_COOKIE),
+        None
+    );
     expect_user(
-        with_cookie(&valid).api_get(&hub.service_url("user")).await,
+        upgraded.api_get(&hub.service_url("user")).await,
         "alice",
-        "a valid jhub-apps cookie",
+        "the session that replaced the jhub-apps cookie",
     )
     .await;
     for (what, jwt) in [
