@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::application::catalog::FrameworkView;
 use crate::auth::Caller;
-use crate::routes::openapi::{LoginErrors, SpawnerProfile};
+use crate::routes::responses::LoginErrors;
+use crate::schema::SpawnerProfile;
 use crate::state::AppState;
 
 #[utoipa::path(

@@ -9,7 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use crate::application::git_config::{self, GitPolicy, GitRepository, JHubAppConfig};
 use crate::auth::Caller;
 use crate::error::{ErrorBody, ServiceError};
-use crate::routes::openapi::LoginErrors;
+use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
 
 #[utoipa::path(

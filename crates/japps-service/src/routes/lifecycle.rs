@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use crate::application::lifecycle::{self, AppRequest, Outcome, ThumbnailInput};
 use crate::auth::Caller;
 use crate::error::{ErrorBody, ServiceError};
-use crate::routes::openapi::{AppAnswer, AppFormBody, LoginErrors, StartAnswers};
+use crate::routes::responses::{LoginErrors, StartAnswers};
+use crate::schema::{AppAnswer, AppFormBody};
 use crate::state::AppState;
 
 /// The body of a create or edit: multipart `data` (JSON) + optional `thumbnail` file or

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{ErrorBody, ServiceError};
-use crate::routes::openapi::{HubErrors, LoginErrors};
+use crate::routes::responses::{HubErrors, LoginErrors};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

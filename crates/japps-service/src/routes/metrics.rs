@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::routes::openapi::LoginErrors;
+use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
 
 const SCOPE: &str = "read:metrics";

@@ -8,6 +8,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod login;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod responses;
 pub(crate) mod servers;
 pub(crate) mod services;
 pub(crate) mod static_files;

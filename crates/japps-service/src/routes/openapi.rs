@@ -7,31 +7,24 @@
 //! puts the real prefix in front of them, once, at startup, and the JSON is served from
 //! memory.
 //!
-//! A few bodies are built as untyped JSON (the theme, the hub's own server model under
-//! `user.servers`, the free-form `user_options` and spawner profiles). Their schemas are
-//! the schema-only types below; the tests check them against what the code really sends.
-
-use std::collections::BTreeMap;
+//! This module only assembles the document: the schema-only types of bodies built as
+//! untyped JSON are in `crate::schema`, the shared answer lists in `routes::responses`.
 
 use axum::Extension;
 use axum::body::Bytes;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use utoipa::OpenApi;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{OperationBuilder, PathItem};
-use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
-use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, ArrayItems, ObjectBuilder, Schema, Type,
-};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, RefOr};
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::openapi::{HttpMethod, RefOr};
 
 use crate::error::ServiceError;
 use crate::routes::{catalog, docs, git_config, lifecycle, login, metrics, servers, services};
 use crate::routes::{static_files, status, theme, user};
-use crate::schema::UserOptions;
 
 /// The security schemes, by the names the `security(...)` attributes use.
 pub(crate) const HUB_TOKEN: &str = "hub_token";
@@ -206,81 +199,6 @@ fn redirect_to_prefix(prefix: &str) -> PathItem {
     PathItem::new(HttpMethod::Get, operation)
 }
 
-/// The error answers of every operation that needs a login.
-#[derive(Debug)]
-pub(crate) struct LoginErrors;
-
-impl IntoResponses for LoginErrors {
-    fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
-        let mut responses = BTreeMap::from([
-            error(
-                401,
-                "No credentials, or invalid or expired ones. (A browser navigating to a GET \
-                 operation is sent to log in instead: 302 to `jhub-login`.)",
-            ),
-            error(
-                403,
-                "The caller may not use this service (or this operation), or a \
-                 cookie-authenticated POST, PUT or DELETE came from another site.",
-            ),
-        ]);
-        responses.append(&mut HubErrors::responses());
-        responses
-    }
-}
-
-/// The answers of the two start operations: the hub's status, or why it refused.
-#[derive(Debug)]
-pub(crate) struct StartAnswers;
-
-impl IntoResponses for StartAnswers {
-    fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
-        let status = ContentBuilder::new()
-            .schema(Some(<u16 as utoipa::PartialSchema>::schema()))
-            .example(Some(Value::from(202)))
-            .build();
-        let mut responses = BTreeMap::from([
-            (
-                "200".to_owned(),
-                RefOr::T(
-                    ResponseBuilder::new()
-                        .description("The hub's status: 201 started, 202 starting.")
-                        .content("application/json", status)
-                        .build(),
-                ),
-            ),
-            error(404, "No such server."),
-            error(409, "The hub refused: already running, or still stopping."),
-        ]);
-        responses.append(&mut LoginErrors::responses());
-        responses
-    }
-}
-
-/// The error answers of an operation that calls the hub.
-#[derive(Debug)]
-pub(crate) struct HubErrors;
-
-impl IntoResponses for HubErrors {
-    fn responses() -> BTreeMap<String, RefOr<ApiResponse>> {
-        BTreeMap::from([
-            error(502, "The hub failed or answered nonsense."),
-            error(504, "The hub did not answer in time."),
-        ])
-    }
-}
-
-fn error(status: u16, description: &str) -> (String, RefOr<ApiResponse>) {
-    let content = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("ErrorBody")))
-        .build();
-    let response = ResponseBuilder::new()
-        .description(description)
-        .content("application/json", content)
-        .build();
-    (status.to_string(), RefOr::T(response))
-}
-
 /// This document.
 #[utoipa::path(
     get,
@@ -310,190 +228,16 @@ pub(crate) async fn openapi_json(Extension(document): Extension<OpenApiJson>) ->
 #[derive(Debug, Clone)]
 pub(crate) struct OpenApiJson(pub(crate) Bytes);
 
-// ---- Schemas of bodies the code builds as untyped JSON ----
-
-/// A server as the hub reports it in a user model (`GET user`'s `servers`).
-#[derive(Debug, ToSchema)]
-#[expect(
-    dead_code,
-    reason = "a schema only: mirrors japps_hub::Server's serialization"
-)]
-pub(crate) struct HubServer {
-    /// The server name; `""` is the default server.
-    name: String,
-    /// JupyterHub 6 only.
-    display_name: Option<String>,
-    /// `owner/name`.
-    full_name: String,
-    url: String,
-    ready: bool,
-    stopped: bool,
-    pending: Option<String>,
-    started: Option<String>,
-    last_activity: Option<String>,
-    #[schema(value_type = UserOptions)]
-    user_options: BTreeMap<String, Value>,
-    progress_url: Option<String>,
-    full_url: Option<String>,
-    full_progress_url: Option<String>,
-    /// The spawner's state; null unless the token may read it.
-    #[schema(value_type = Option<Object>)]
-    state: Option<Value>,
-}
-
-/// One entry of KubeSpawner's `profile_list`, as configured; other keys may be present.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only: profiles are the operator's JSON")]
-pub(crate) struct SpawnerProfile {
-    display_name: Option<String>,
-    /// Made from `display_name` when the profile has none.
-    slug: Option<String>,
-    description: Option<String>,
-    default: Option<bool>,
-    /// KubeSpawner settings (`image`, `cpu_limit`, `mem_limit`, ...).
-    #[schema(value_type = Option<Object>)]
-    kubespawner_override: Option<Value>,
-}
-
-/// A create or edit request: a multipart form (or a URL-encoded one, without the file).
-#[derive(Debug, ToSchema)]
-#[expect(
-    dead_code,
-    reason = "a schema only: routes::lifecycle::AppForm reads the parts"
-)]
-pub(crate) struct AppFormBody {
-    /// JSON of `{"servername": string, "user_options": UserOptions}`; the server name of
-    /// a new app is made from `user_options.display_name`.
-    #[schema(
-        example = r#"{"servername": "sales", "user_options": {"jhub_app": true, "display_name": "Sales", "framework": "panel", "filepath": "app.py"}}"#
-    )]
-    data: String,
-    /// An image (PNG, JPEG, GIF or WebP, checked by its content), scaled down and kept as
-    /// the app's thumbnail.
-    #[schema(value_type = Option<String>, format = Binary, content_media_type = "application/octet-stream")]
-    thumbnail: Option<Vec<u8>>,
-    /// Edit only: the current thumbnail as a `data:` URL, kept when no file is sent.
-    thumbnail_data_url: Option<String>,
-}
-
-/// The answer to a create or edit, in jhub-apps' shape: `[status, servername]`, the hub's
-/// status for the start (201 started, 202 starting, or the hub's error status) and the
-/// app's server name, and a third element `{"warnings": [...]}` when the app is saved but
-/// something else (a share, the start) did not work. Written by hand: `prefixItems`.
-#[derive(Debug)]
-pub(crate) struct AppAnswer;
-
-impl utoipa::PartialSchema for AppAnswer {
-    fn schema() -> RefOr<Schema> {
-        let status = ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .description(Some("The hub's status for the start."));
-        let name = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some("The app's server name."));
-        let warnings = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some("What did not work although the app is saved."))
-            .property(
-                "warnings",
-                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
-            )
-            .required("warnings");
-        ArrayBuilder::new()
-            .description(Some(
-                "`[status, servername]`, or `[status, servername, {\"warnings\": [...]}]`.",
-            ))
-            .prefix_items([status, name, warnings])
-            .items(ArrayItems::False)
-            .min_items(Some(2))
-            .max_items(Some(3))
-            .examples([serde_json::json!([202, "sales"])])
-            .into()
-    }
-}
-
-impl ToSchema for AppAnswer {}
-
-/// `config.json`.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only: japps_domain::theme builds JSON")]
-pub(crate) struct ConfigJson {
-    theme: ThemeJson,
-    /// The japps version.
-    version: String,
-    banners: Banners,
-}
-
-/// The launcher's theme, from `c.JupyterHub.template_vars`.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only: japps_domain::theme builds JSON")]
-pub(crate) struct ThemeJson {
-    /// The logo's URL (japps' own unless the operator set one).
-    logo: String,
-    favicon: String,
-    font: Font,
-    /// The colours the operator set; the others are null.
-    colors: ThemeColors,
-    /// CSS custom properties for `:root`.
-    #[serde(rename = "cssVariables")]
-    css_variables: BTreeMap<String, String>,
-}
-
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only")]
-pub(crate) struct Font {
-    /// A CSS font-family list.
-    family: String,
-    /// A style sheet to import for the font.
-    url: Option<String>,
-}
-
-#[derive(Debug, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[expect(dead_code, reason = "a schema only")]
-pub(crate) struct ThemeColors {
-    primary: Option<String>,
-    primary_light: Option<String>,
-    primary_dark: Option<String>,
-    secondary: Option<String>,
-    secondary_dark: Option<String>,
-    accent: Option<String>,
-    accent_dark: Option<String>,
-    text: Option<String>,
-    heading: Option<String>,
-    heading2: Option<String>,
-    navbar: Option<String>,
-    navbar_text: Option<String>,
-    navbar_hover: Option<String>,
-}
-
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only")]
-pub(crate) struct Banners {
-    top: Banner,
-    bottom: Banner,
-}
-
-/// A banner; one with empty text is not shown.
-#[derive(Debug, ToSchema)]
-#[expect(dead_code, reason = "a schema only")]
-pub(crate) struct Banner {
-    text: String,
-    /// A CSS colour.
-    background: Option<String>,
-    foreground: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::sync::Arc;
 
     use axum::Router;
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use japps_hub::{Server, Service, User, UserToken};
-    use serde_json::json;
+    use serde_json::{Value, json};
     use tower::ServiceExt;
 
     use super::*;

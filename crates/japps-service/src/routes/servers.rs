@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use crate::application::apps::{self, AppsView, ServerView};
 use crate::auth::Caller;
 use crate::error::{ErrorBody, ServiceError};
-use crate::routes::openapi::LoginErrors;
+use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
 
 #[utoipa::path(

@@ -9,7 +9,7 @@ use crate::application::services::{self, ServiceView};
 use crate::application::sharing::{self, ShareTargets};
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::routes::openapi::LoginErrors;
+use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
 
 #[utoipa::path(

@@ -7,7 +7,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::routes::openapi::{ConfigJson, ThemeJson};
+use crate::schema::{ConfigJson, ThemeJson};
 use crate::state::AppState;
 
 /// The theme changes only when the hub restarts; a short cache spares reloads.

@@ -10,7 +10,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::routes::openapi::{HubServer, LoginErrors};
+use crate::routes::responses::LoginErrors;
+use crate::schema::HubServer;
 
 /// jhub-apps' `User` response model: the hub model minus fields the UI does not use
 /// (`roles`, `created`); `share_permissions` has its own endpoint in japps.
