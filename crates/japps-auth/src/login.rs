@@ -361,7 +361,7 @@ pub fn redirect(jar: PrivateCookieJar, location: &str) -> Response {
 pub fn no_store(response: &mut Response) {
     response.headers_mut().insert(
         CACHE_CONTROL,
-        HeaderValue::from_static("no-store, private, max-age=0"),
+        HeaderValue::from_static("no-store"),
     );
 }
 
@@ -421,10 +421,7 @@ mod tests {
         let login = login(false, Key::generate());
         let response = login.start(&HeaderMap::new(), Some("/hub/home")).unwrap();
         assert_eq!(response.status(), StatusCode::FOUND);
-        assert_eq!(
-            response.headers()[CACHE_CONTROL],
-            "no-store, private, max-age=0"
-        );
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
         let url = location(&response);
         assert_eq!(url.path(), "/hub/api/oauth2/authorize");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
