@@ -38,6 +38,9 @@ pub enum ServiceError {
     /// The hub failed in a way the caller must hear about in words, not a status.
     #[error("{0}")]
     BadGateway(String),
+    /// A fault of the service itself (e.g. a panic in a worker thread): 500.
+    #[error("{0}")]
+    Internal(String),
     /// A browser without a session: sent to log in rather than shown a 401.
     #[error("login required")]
     LoginRequired { location: String },
@@ -60,7 +63,7 @@ impl From<HubError> for ServiceError {
 impl ServiceError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Config(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
