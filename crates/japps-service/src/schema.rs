@@ -1,7 +1,7 @@
 //! Types that exist only to describe JSON in the API description: the stored
-//! `user_options` are free-form JSON (jhub-apps' shapes, other keys kept), so the
-//! application layer handles them as maps; these name their known keys for readers of
-//! `openapi.json`. Both the application layer and the routes refer to them.
+//! `user_options` are free-form JSON (jhub-apps' shapes, other keys kept), read through
+//! `japps_domain::AppOptions`; these name its keys for readers of `openapi.json` (a test
+//! keeps the two lists equal). Both the application layer and the routes refer to them.
 
 use std::collections::BTreeMap;
 
@@ -54,4 +54,25 @@ pub(crate) struct Repository {
 pub(crate) struct ShareWith {
     users: Vec<String>,
     groups: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::PartialSchema;
+    use utoipa::openapi::{RefOr, Schema};
+
+    use super::UserOptions;
+
+    /// The API description lists exactly the keys of the app definition.
+    #[test]
+    fn user_options_are_the_app_definition() {
+        let RefOr::T(Schema::Object(object)) = UserOptions::schema() else {
+            panic!("UserOptions is an object schema");
+        };
+        let described: BTreeSet<&str> = object.properties.keys().map(String::as_str).collect();
+        let defined: BTreeSet<&str> = japps_domain::app::KEYS.into_iter().collect();
+        assert_eq!(described, defined);
+    }
 }
