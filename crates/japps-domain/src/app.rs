@@ -139,8 +139,7 @@ trait Field: Sized {
     fn from_value(value: &Value) -> Option<Self>;
     fn to_value(&self) -> Value;
     /// The value of a request, normalised; `None` when it does not have this type.
-    fn from_request(value: &Value, field: &str) -> Result<Option<Self>, AppError> {
-        let _ = field;
+    fn from_request(value: &Value, _field: &str) -> Result<Option<Self>, AppError> {
         Ok(Self::from_value(value))
     }
 }
