@@ -274,6 +274,14 @@ class JAppsConfig(LoggingConfigurable):
         "100 MiB); a larger clone is stopped and refused.",
     ).tag(config=True)
 
+    max_share_targets = Int(
+        100,
+        min=0,
+        help="Most users and groups, together, one app may be shared with "
+        "(each is one hub call when the app is saved); a create or edit "
+        "listing more is refused with 400.",
+    ).tag(config=True)
+
     cookie_secret_file = Unicode(
         "japps_cookie_secret",
         help="File holding the key that encrypts the service's session cookie, "

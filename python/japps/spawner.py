@@ -44,7 +44,8 @@ APP_ENV = "JAPPS_APP"
 
 # The user_options keys `japps launch` needs. Never the thumbnail or the
 # description: they can be large, and one environment string is limited to
-# 128 KiB on Linux (MAX_ARG_STRLEN).
+# 128 KiB on Linux (MAX_ARG_STRLEN). Must equal LAUNCHER_KEYS in
+# crates/japps-domain/src/app.rs (a Rust test compares them).
 APP_KEYS = (
     "framework",
     "display_name",
@@ -60,7 +61,9 @@ MAX_APP_ENV_BYTES = 100 * 1024
 # user_options.env may not set these: the hub's API URL and token, the OAuth
 # client and the server's URLs belong to the hub (an app redirecting them could
 # hand the server's token to another host), and JAPPS_APP to the plugin.
-# jhub-apps let user env override everything.
+# jhub-apps let user env override everything. The service refuses such apps
+# when they are saved (crates/japps-domain/src/app.rs); this covers apps stored
+# before that.
 REFUSED_ENV_PREFIXES = ("JUPYTERHUB_", "JPY_")
 
 # base class -> its japps subclass, so installing twice does not wrap twice.

@@ -37,6 +37,7 @@ JAPPS_DEFAULTS = {
     "allow_profile_image": False,
     "git_clone_timeout": 60,
     "git_clone_max_bytes": 100 * 1024 * 1024,
+    "max_share_targets": 100,
 }
 
 
@@ -240,6 +241,8 @@ def test_banners_reject_bad_text(c):
         ("allow_local_git_repositories", "yes please"),
         ("git_clone_timeout", 0),
         ("git_clone_max_bytes", 0),
+        ("max_share_targets", -1),
+        ("max_share_targets", "many"),
     ],
 )
 def test_bad_values_are_refused(c, name, value):

@@ -5,7 +5,7 @@
 //! unchanged jhub-apps configuration means the same thing here. Settings that are Python
 //! callables cannot travel as JSON; the plugin lists their names in `callables` instead.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Why the configuration handed to the service could not be used.
@@ -17,7 +17,7 @@ pub enum ConfigError {
 
 /// `c.JAppsConfig.apps_auth_type`. Carried for compatibility: jhub-apps ignores it too and
 /// decides per app (`public`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AppsAuthType {
     #[default]
@@ -27,7 +27,7 @@ pub enum AppsAuthType {
 
 /// The whole japps configuration. Every field has the jhub-apps default, so an empty object
 /// (or no `JAPPS_CONFIG` at all, for an external service) is a valid configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct JAppsConfig {
     pub apps_auth_type: AppsAuthType,
@@ -69,6 +69,9 @@ pub struct JAppsConfig {
     pub git_clone_timeout: u64,
     /// japps only: the most bytes one `app-config-from-git/` clone may write.
     pub git_clone_max_bytes: u64,
+    /// japps only: the most users and groups (together) one app may be shared with; each
+    /// is one hub call when the app is saved.
+    pub max_share_targets: usize,
     /// Names of settings that are Python callables in the hub configuration.
     pub callables: Vec<String>,
     /// `c.JupyterHub.template_vars`: the theme of the launcher pages.
@@ -103,6 +106,7 @@ impl Default for JAppsConfig {
             allow_local_git_repositories: false,
             git_clone_timeout: 60,
             git_clone_max_bytes: 100 * 1024 * 1024,
+            max_share_targets: 100,
             callables: Vec::new(),
             template_vars: Map::new(),
             profile_list: Vec::new(),
@@ -125,7 +129,7 @@ impl JAppsConfig {
 }
 
 /// An app that must exist, stopped, with exactly these options once the service has started.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct StartupApp {
     pub username: String,
     pub servername: String,
@@ -134,7 +138,7 @@ pub struct StartupApp {
 }
 
 /// An extra link on the launcher page (`c.JAppsConfig.additional_services`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct AdditionalService {
     pub name: String,
     pub url: String,
@@ -147,18 +151,20 @@ pub struct AdditionalService {
 }
 
 /// Top and bottom banners of the launcher pages; a banner with empty text is not shown.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Banners {
     pub top: Banner,
     pub bottom: Banner,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Banner {
     pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub background: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreground: Option<String>,
 }
 
@@ -176,6 +182,7 @@ mod tests {
         assert_eq!(config.apps_auth_type, AppsAuthType::Oauth);
         assert!(config.allowed_frameworks.is_none());
         assert_eq!(config.thumbnail_max_bytes, 5 * 1024 * 1024);
+        assert_eq!(config.max_share_targets, 100);
     }
 
     #[test]

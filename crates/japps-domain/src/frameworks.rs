@@ -6,54 +6,81 @@
 
 use std::collections::BTreeSet;
 
-/// One framework an app can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Framework {
+/// One framework an app can be written in. The service (lists, checks), the launcher
+/// (how to run it) and stored apps (by [`Framework::name`]) all use this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Framework {
+    Panel,
+    Bokeh,
+    Streamlit,
+    Voila,
+    PlotlyDash,
+    Gradio,
+    Custom,
+    JupyterLab,
+}
+
+impl Framework {
+    /// Every framework, in jhub-apps' order.
+    pub const ALL: [Framework; 8] = [
+        Self::Panel,
+        Self::Bokeh,
+        Self::Streamlit,
+        Self::Voila,
+        Self::PlotlyDash,
+        Self::Gradio,
+        Self::Custom,
+        Self::JupyterLab,
+    ];
+
     /// The name stored in `user_options.framework`.
-    pub name: &'static str,
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Panel => "panel",
+            Self::Bokeh => "bokeh",
+            Self::Streamlit => "streamlit",
+            Self::Voila => "voila",
+            Self::PlotlyDash => "plotlydash",
+            Self::Gradio => "gradio",
+            Self::Custom => "custom",
+            Self::JupyterLab => "jupyterlab",
+        }
+    }
+
     /// The name shown to people.
-    pub display_name: &'static str,
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Panel => "Panel",
+            Self::Bokeh => "Bokeh",
+            Self::Streamlit => "Streamlit",
+            Self::Voila => "Voila",
+            Self::PlotlyDash => "PlotlyDash",
+            Self::Gradio => "Gradio",
+            Self::Custom => "Custom Command",
+            Self::JupyterLab => "JupyterLab",
+        }
+    }
+
+    /// The framework stored as `name` (exact: stored names are lower case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|framework| framework.name() == name)
+    }
+}
+
+impl std::fmt::Display for Framework {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Every framework, in jhub-apps' order.
-pub const FRAMEWORKS: [Framework; 8] = [
-    Framework {
-        name: "panel",
-        display_name: "Panel",
-    },
-    Framework {
-        name: "bokeh",
-        display_name: "Bokeh",
-    },
-    Framework {
-        name: "streamlit",
-        display_name: "Streamlit",
-    },
-    Framework {
-        name: "voila",
-        display_name: "Voila",
-    },
-    Framework {
-        name: "plotlydash",
-        display_name: "PlotlyDash",
-    },
-    Framework {
-        name: "gradio",
-        display_name: "Gradio",
-    },
-    Framework {
-        name: "custom",
-        display_name: "Custom Command",
-    },
-    Framework {
-        name: "jupyterlab",
-        display_name: "JupyterLab",
-    },
-];
+pub const FRAMEWORKS: [Framework; 8] = Framework::ALL;
 
 /// The framework called `name`, if japps knows it.
-pub fn framework(name: &str) -> Option<&'static Framework> {
-    FRAMEWORKS.iter().find(|framework| framework.name == name)
+pub fn framework(name: &str) -> Option<Framework> {
+    Framework::from_name(name)
 }
 
 /// Which frameworks the operator lets users create apps with.
@@ -86,10 +113,10 @@ impl FrameworkPolicy {
     }
 
     /// The frameworks users may choose, in jhub-apps' order.
-    pub fn available(&self) -> Vec<&'static Framework> {
+    pub fn available(&self) -> Vec<Framework> {
         FRAMEWORKS
-            .iter()
-            .filter(|framework| self.allows(framework.name))
+            .into_iter()
+            .filter(|framework| self.allows(framework.name()))
             .collect()
     }
 
@@ -111,7 +138,7 @@ mod tests {
     use super::*;
 
     fn names(policy: &FrameworkPolicy) -> Vec<&'static str> {
-        policy.available().iter().map(|f| f.name).collect()
+        policy.available().iter().map(|f| f.name()).collect()
     }
 
     fn list(names: &[&str]) -> Vec<String> {
@@ -135,8 +162,18 @@ mod tests {
             ]
         );
         assert!(policy.unknown_names().is_empty());
-        assert_eq!(framework("custom").unwrap().display_name, "Custom Command");
-        assert_eq!(framework("plotlydash").unwrap().display_name, "PlotlyDash");
+        assert_eq!(
+            framework("custom").unwrap().display_name(),
+            "Custom Command"
+        );
+        assert_eq!(
+            framework("plotlydash").unwrap().display_name(),
+            "PlotlyDash"
+        );
+        for framework in Framework::ALL {
+            assert_eq!(Framework::from_name(framework.name()), Some(framework));
+        }
+        assert_eq!(Framework::from_name("Panel"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Nothing in this crate performs I/O, so everything here is testable with plain unit tests
 //! and shared by the service (`japps serve`) and the launcher (`japps launch`).
 
+pub mod app;
 pub mod config;
 pub mod frameworks;
 pub mod naming;
@@ -11,6 +12,7 @@ pub mod scopes;
 pub mod sharing;
 pub mod theme;
 
+pub use app::{AppError, AppOptions, AppPolicy};
 pub use config::{
     AdditionalService, AppsAuthType, Banner, Banners, ConfigError, JAppsConfig, StartupApp,
 };

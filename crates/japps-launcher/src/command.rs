@@ -760,7 +760,15 @@ mod tests {
     fn custom_refusals() {
         let fx = Fixture::new();
         for bad in ["serve 'open", "serve \"open", "serve \\", "''"] {
-            let err = build(&custom_spec(bad), &fx.ctx()).unwrap_err();
+            // Refused with the app definition already (as when the app was saved)...
+            let json = serde_json::json!({"framework": "custom", "custom_command": bad});
+            assert!(AppSpec::from_json(&json.to_string()).is_err(), "{bad}");
+            // ...and by the command builder for a spec made any other way.
+            let spec = AppSpec {
+                custom_command: Some(bad.into()),
+                ..custom_spec("ok")
+            };
+            let err = build(&spec, &fx.ctx()).unwrap_err();
             assert!(matches!(err, LaunchError::Config(_)), "{bad}: {err}");
         }
     }

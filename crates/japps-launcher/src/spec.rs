@@ -1,58 +1,18 @@
 //! The app definition the spawner hands to `japps launch`, as JSON in `JAPPS_APP`.
 //!
-//! It is the app's stored `user_options` (jhub-apps' field names) narrowed to what running
-//! the app needs, plus `python_exec` from `c.JAppsConfig`. The thumbnail and description
-//! are left out by the plugin: environment strings are limited to 128 KiB on Linux.
+//! It is the app's stored `user_options` narrowed to what running the app needs
+//! ([`LAUNCHER_KEYS`]), plus `python_exec` from `c.JAppsConfig`. The thumbnail and
+//! description are left out by the plugin: environment strings are limited to 128 KiB on
+//! Linux.
 
-use serde::Deserialize;
+use japps_domain::app::{AppOptions, LAUNCHER_KEYS};
+use serde_json::{Map, Value};
 
 use crate::LaunchError;
 
-/// The environment variable that carries the app definition.
-pub const APP_ENV: &str = "JAPPS_APP";
-
-/// The frameworks the launcher knows how to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framework {
-    Panel,
-    Bokeh,
-    Streamlit,
-    Voila,
-    PlotlyDash,
-    Gradio,
-    Custom,
-    JupyterLab,
-}
-
-impl Framework {
-    /// The framework stored under `name` in `user_options.framework`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "panel" => Self::Panel,
-            "bokeh" => Self::Bokeh,
-            "streamlit" => Self::Streamlit,
-            "voila" => Self::Voila,
-            "plotlydash" => Self::PlotlyDash,
-            "gradio" => Self::Gradio,
-            "custom" => Self::Custom,
-            "jupyterlab" => Self::JupyterLab,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Panel => "panel",
-            Self::Bokeh => "bokeh",
-            Self::Streamlit => "streamlit",
-            Self::Voila => "voila",
-            Self::PlotlyDash => "plotlydash",
-            Self::Gradio => "gradio",
-            Self::Custom => "custom",
-            Self::JupyterLab => "jupyterlab",
-        }
-    }
-}
+pub use japps_domain::app::APP_ENV;
+/// The frameworks are the domain's: one list for the service and the launcher.
+pub use japps_domain::frameworks::Framework;
 
 /// A git repository to clone before the app starts; `filepath` is relative to its root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,66 +42,42 @@ pub struct AppSpec {
     pub python_exec: String,
 }
 
-#[derive(Deserialize)]
-struct Raw {
-    framework: Option<String>,
-    display_name: Option<String>,
-    filepath: Option<String>,
-    custom_command: Option<String>,
-    conda_env: Option<String>,
-    keep_alive: Option<bool>,
-    public: Option<bool>,
-    repository: Option<RawRepository>,
-    python_exec: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawRepository {
-    url: Option<String>,
-    #[serde(rename = "ref")]
-    git_ref: Option<String>,
-}
-
 impl AppSpec {
-    /// Parses `JAPPS_APP`. Unknown fields are ignored (user_options carries more than the
-    /// launcher needs); empty strings count as absent, as in jhub-apps' form.
+    /// Parses `JAPPS_APP`: the app definition ([`AppOptions`], read and checked as the
+    /// service checks it when the app is saved) narrowed to [`LAUNCHER_KEYS`], plus
+    /// `python_exec`. Empty strings count as absent, as in jhub-apps' form.
     pub fn from_json(json: &str) -> Result<Self, LaunchError> {
-        let raw: Raw = serde_json::from_str(json).map_err(|err| {
+        let invalid =
+            |err: &dyn std::fmt::Display| LaunchError::Config(format!("{APP_ENV}: {err}"));
+        let mut map: Map<String, Value> = serde_json::from_str(json).map_err(|err| {
             LaunchError::Config(format!("{APP_ENV} is not a valid app definition: {err}"))
         })?;
-        let framework_name = non_empty(raw.framework).unwrap_or_else(|| "custom".into());
-        let framework = Framework::from_name(&framework_name)
-            .ok_or_else(|| LaunchError::Config(format!("unknown framework {framework_name:?}")))?;
-        let custom_command = non_empty(raw.custom_command);
-        if framework == Framework::Custom && custom_command.is_none() {
-            return Err(LaunchError::Config(
-                "a custom app needs a command (custom_command)".into(),
-            ));
-        }
-        let repository = match raw.repository {
-            None => None,
-            Some(repo) => Some(Repository {
-                url: non_empty(repo.url)
-                    .ok_or_else(|| LaunchError::Config("repository.url is empty".into()))?,
-                git_ref: non_empty(repo.git_ref),
-            }),
+        let python_exec = match map.remove("python_exec") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(exec)) => Some(exec.trim().to_owned()).filter(|e| !e.is_empty()),
+            Some(_) => return Err(invalid(&"python_exec must be a string")),
         };
+        map.retain(|key, _| LAUNCHER_KEYS.contains(&key.as_str()));
+        let options = AppOptions::parse(map).map_err(|err| invalid(&err))?;
+        let framework = options.validate().map_err(|err| invalid(&err))?;
+        let owned = |value: Option<&str>| value.map(str::to_owned);
         Ok(Self {
             framework,
-            display_name: non_empty(raw.display_name).unwrap_or_else(|| "App".into()),
-            filepath: non_empty(raw.filepath),
-            custom_command,
-            conda_env: non_empty(raw.conda_env),
-            keep_alive: raw.keep_alive.unwrap_or(false),
-            public: raw.public.unwrap_or(false),
-            repository,
-            python_exec: non_empty(raw.python_exec).unwrap_or_else(|| "python".into()),
+            display_name: options.title().unwrap_or("App").to_owned(),
+            filepath: owned(options.filepath()),
+            custom_command: owned(options.custom_command()),
+            conda_env: owned(options.conda_env()),
+            keep_alive: options.keeps_alive(),
+            public: options.is_public(),
+            repository: options.repository().and_then(|repository| {
+                Some(Repository {
+                    url: repository.url()?.to_owned(),
+                    git_ref: owned(repository.git_ref()),
+                })
+            }),
+            python_exec: python_exec.unwrap_or_else(|| "python".into()),
         })
     }
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -191,8 +127,51 @@ mod tests {
             r#"{"framework":"custom","custom_command":" "}"#,
             r#"{"framework":"panel","repository":{"url":""}}"#,
             r#"{"framework":"panel","keep_alive":"yes"}"#,
+            r#"{"framework":"custom","custom_command":"python 'x"}"#,
+            r#"{}"#,
+            r#"{"framework":"panel","python_exec":3}"#,
         ] {
             assert!(AppSpec::from_json(bad).is_err(), "{bad} should be refused");
+        }
+        let err = AppSpec::from_json(r#"{"framework":"custom"}"#).unwrap_err();
+        assert!(err.to_string().contains("custom_command"), "{err}");
+    }
+
+    #[test]
+    fn keys_the_launcher_does_not_read_are_not_checked() {
+        // The plugin hands only the launcher's keys; anything else is not its business.
+        let spec = AppSpec::from_json(
+            r#"{"framework":"panel","env":{"JUPYTERHUB_X":"1"},"share_with":"x","other":1}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.framework, Framework::Panel);
+    }
+
+    /// The keys the plugin puts in `JAPPS_APP` (`APP_KEYS` in `python/japps/spawner.py`)
+    /// are exactly the ones the launcher reads.
+    #[test]
+    fn the_plugin_hands_over_the_launcher_keys() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../python/japps/spawner.py");
+        let source = std::fs::read_to_string(path).unwrap();
+        let start = source
+            .find("\nAPP_KEYS = (")
+            .expect("APP_KEYS in spawner.py")
+            + 1;
+        let tuple = &source[start..];
+        let tuple = &tuple[tuple.find('(').unwrap() + 1..tuple.find(')').unwrap()];
+        let python: Vec<&str> = tuple
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or_default().trim())
+            .flat_map(|line| line.split(','))
+            .map(|item| item.trim().trim_matches('"').trim_matches('\''))
+            .filter(|item| !item.is_empty())
+            .collect();
+        assert_eq!(python, LAUNCHER_KEYS, "APP_KEYS in {path}");
+        for key in &python {
+            assert!(
+                japps_domain::app::KEYS.contains(key),
+                "{key} is no AppOptions key"
+            );
         }
     }
 }

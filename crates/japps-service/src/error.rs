@@ -41,6 +41,9 @@ pub enum ServiceError {
     /// Something the service needs is missing for now (e.g. randomness); retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// A fault of the service itself (e.g. a panic in a worker thread): 500.
+    #[error("{0}")]
+    Internal(String),
     /// A browser without a session: sent to log in rather than shown a 401.
     #[error("login required")]
     LoginRequired { location: String },
@@ -63,7 +66,7 @@ impl From<HubError> for ServiceError {
 impl ServiceError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Config(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,

@@ -1,8 +1,9 @@
 //! Types that exist only to describe JSON in the API description, for bodies the code
-//! builds as untyped JSON (the stored `user_options`, the hub's own server model under
-//! `user.servers`, spawner profiles, the theme, the multipart form). They name the known
-//! keys for readers of `openapi.json`; the tests check them against what the code really
-//! sends. Both the application layer and the routes refer to them.
+//! builds as untyped JSON: the stored `user_options` (read through
+//! `japps_domain::AppOptions`, whose keys a test keeps equal to these), the hub's own
+//! server model under `user.servers`, spawner profiles, the theme, the multipart form.
+//! They name the known keys for readers of `openapi.json`; the tests check them against
+//! what the code really sends. Both the application layer and the routes refer to them.
 
 use std::collections::BTreeMap;
 
@@ -230,4 +231,25 @@ pub(crate) struct Banner {
     /// A CSS colour.
     background: Option<String>,
     foreground: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::PartialSchema;
+    use utoipa::openapi::{RefOr, Schema};
+
+    use super::UserOptions;
+
+    /// The API description lists exactly the keys of the app definition.
+    #[test]
+    fn user_options_are_the_app_definition() {
+        let RefOr::T(Schema::Object(object)) = UserOptions::schema() else {
+            panic!("UserOptions is an object schema");
+        };
+        let described: BTreeSet<&str> = object.properties.keys().map(String::as_str).collect();
+        let defined: BTreeSet<&str> = japps_domain::app::KEYS.into_iter().collect();
+        assert_eq!(described, defined);
+    }
 }

@@ -37,6 +37,10 @@ impl HubProcess {
             }
         }
         command.env("PATH", path_with(venv));
+        // The venvs can be shared by several checkouts of the repository, and their
+        // editable install of the plugin points at one of them: the hub must run this
+        // checkout's plugin.
+        command.env("PYTHONPATH", crate::workspace_root().join("python"));
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info,japps_hub=debug");
         }

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use japps_domain::AppOptions;
 use japps_hub::{HubClient, HubError, Server, ShareItem, fan_out};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -39,7 +40,8 @@ pub(crate) struct ServerView {
     pending: Option<String>,
     ready: bool,
     stopped: bool,
-    /// The app's definition, as its creator stored it.
+    /// The app's definition, as its creator stored it; for a shared app, only what
+    /// describes it (name, title, description, framework, thumbnail, flags).
     #[schema(value_type = UserOptions)]
     user_options: Map<String, Value>,
     /// Only when the hub knows its public URL.
@@ -83,6 +85,18 @@ impl From<Server> for ServerView {
     }
 }
 
+impl ServerView {
+    /// A server as a user it is shared with sees it: the app, not the owner's
+    /// configuration (environment, command, repository…).
+    fn for_sharee(server: Server) -> Self {
+        let mut view = Self::from(server);
+        view.user_options = AppOptions::from_stored(std::mem::take(&mut view.user_options))
+            .for_sharee()
+            .to_map();
+        view
+    }
+}
+
 /// `GET server/`: `{user_apps, shared_apps}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AppsView {
@@ -102,7 +116,7 @@ pub(crate) async fn visible_apps(hub: &HubClient, me: &str) -> Result<AppsView, 
     let shared = shared_servers(hub, me, &shares).await;
     Ok(AppsView {
         user_apps: own.servers.into_values().map(ServerView::from).collect(),
-        shared_apps: shared.into_iter().map(ServerView::from).collect(),
+        shared_apps: shared.into_iter().map(ServerView::for_sharee).collect(),
     })
 }
 

@@ -108,9 +108,9 @@ impl Catalog {
             .available()
             .into_iter()
             .map(|framework| FrameworkView {
-                name: framework.name,
-                display_name: framework.display_name,
-                logo: logo_url(framework.name),
+                name: framework.name(),
+                display_name: framework.display_name(),
+                logo: logo_url(framework.name()),
             })
             .collect();
 
@@ -322,14 +322,14 @@ mod tests {
     #[test]
     fn every_logo_is_embedded_svg() {
         for framework in japps_domain::frameworks::FRAMEWORKS {
-            let svg = logo(framework.name).unwrap_or_else(|| panic!("{}", framework.name));
+            let svg = logo(framework.name()).unwrap_or_else(|| panic!("{framework}"));
             let text = std::str::from_utf8(svg).unwrap();
             assert!(
                 text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
                 "{}",
-                framework.name
+                framework.name()
             );
-            assert!(!text.contains("<script"), "{}", framework.name);
+            assert!(!text.contains("<script"), "{}", framework.name());
         }
         assert!(logo("japps").is_some());
         assert!(logo("../secret").is_none());

@@ -875,7 +875,7 @@ pub(crate) fn app_fields(
     if japps_domain::frameworks::framework(&framework).is_none() {
         let known: Vec<&str> = japps_domain::frameworks::FRAMEWORKS
             .iter()
-            .map(|framework| framework.name)
+            .map(|framework| framework.name())
             .collect();
         errors.push(format!(
             "framework: {:?} is not a framework japps knows ({})",

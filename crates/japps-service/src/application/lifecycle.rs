@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use japps_domain::naming;
+use japps_domain::{AppError, AppOptions, AppPolicy, naming};
 use japps_hub::{
     HubCaller, HubError, ShareTarget, SpawnOutcome, StartServer, StopOutcome, fan_out,
 };
@@ -56,15 +56,6 @@ pub(crate) struct Outcome {
     pub(crate) warnings: Vec<String>,
 }
 
-/// `share_with` of an app.
-#[derive(Debug, Default, Deserialize)]
-struct ShareWith {
-    #[serde(default)]
-    users: Vec<String>,
-    #[serde(default)]
-    groups: Vec<String>,
-}
-
 /// `POST server`: stores the app under a fresh name, shares it, starts it.
 pub(crate) async fn create(
     state: &AppState,
@@ -73,28 +64,28 @@ pub(crate) async fn create(
     thumbnail: ThumbnailInput,
 ) -> Result<Outcome, ServiceError> {
     let me = caller.user.name.as_str();
-    let mut options = validated_options(state, request.user_options)?;
-    let title = display_title(&options, &request.servername)?;
-    options.insert("display_name".into(), Value::String(title.clone()));
+    let (mut options, framework) = checked_options(state, request.user_options)?;
+    let title = options
+        .settle_title(&request.servername)
+        .map_err(refusal_of)?;
     let policy = ThumbnailPolicy::from_config(&state.settings().config);
-    let framework = framework(&options).to_owned();
     let thumbnail = match thumbnail.upload {
         Some(bytes) => processed_upload(bytes, policy).await?,
-        None => thumbnails::default_thumbnail(&framework),
+        None => thumbnails::default_thumbnail(framework.name()),
     };
-    options.insert("thumbnail".into(), Value::String(thumbnail));
-    let shares = share_targets(&options)?;
+    options.thumbnail = Some(thumbnail);
+    let shares = share_targets(&options);
 
     let hub = state.hub();
     let existing = hub.as_service().user(me, true).await?.servers;
     let name = naming::unique(&title, |candidate| existing.contains_key(candidate));
-    options.insert("name".into(), Value::String(name.clone()));
-    options.insert("jhub_app".into(), Value::Bool(true));
+    options.name = Some(name.clone());
+    options.jhub_app = Some(true);
 
     let as_user = hub.as_user(&caller.token);
     let store = StartServer {
         display_name: Some(hub_display_name(&title)),
-        user_options: Some(options),
+        user_options: Some(options.to_map()),
     };
     let mut warnings = Vec::new();
     let status = if hub.version().await?.is_v6_or_later() {
@@ -142,9 +133,8 @@ pub(crate) async fn edit(
         .remove(name)
         .ok_or_else(|| ServiceError::NotFound(format!("server '{name}' not found")))?;
 
-    let mut options = validated_options(state, request.user_options)?;
-    let title = display_title(&options, name)?;
-    options.insert("display_name".into(), Value::String(title.clone()));
+    let (mut options, framework) = checked_options(state, request.user_options)?;
+    let title = options.settle_title(name).map_err(refusal_of)?;
     let policy = ThumbnailPolicy::from_config(&state.settings().config);
     let thumbnail = match (thumbnail.upload, thumbnail.data_url) {
         (Some(bytes), _) => processed_upload(bytes, policy).await?,
@@ -160,17 +150,17 @@ pub(crate) async fn edit(
             url
         }
         (None, Some(url)) if !url.is_empty() => thumbnails::check_data_url(&url, &policy)?,
-        _ => thumbnails::default_thumbnail(framework(&options)),
+        _ => thumbnails::default_thumbnail(framework.name()),
     };
-    options.insert("thumbnail".into(), Value::String(thumbnail));
-    options.insert("name".into(), Value::String(name.to_owned()));
-    options.insert("jhub_app".into(), Value::Bool(true));
-    let shares = share_targets(&options)?;
+    options.thumbnail = Some(thumbnail);
+    options.name = Some(name.to_owned());
+    options.jhub_app = Some(true);
+    let shares = share_targets(&options);
 
     let as_user = hub.as_user(&caller.token);
     let update = StartServer {
         display_name: Some(hub_display_name(&title)),
-        user_options: Some(options),
+        user_options: Some(options.to_map()),
     };
     let was_active = current.ready || current.pending.is_some();
     if was_active {
@@ -250,107 +240,39 @@ pub(crate) async fn stop(
 
 /// Decodes and scales an upload off the async workers: it can take a few hundred ms of CPU.
 async fn processed_upload(bytes: Vec<u8>, policy: ThumbnailPolicy) -> Result<String, ServiceError> {
-    tokio::task::spawn_blocking(move || thumbnails::data_url_from_upload(&bytes, &policy))
-        .await
-        .map_err(|err| {
-            ServiceError::BadRequest(format!("the thumbnail could not be processed: {err}"))
-        })?
+    off_workers(move || thumbnails::data_url_from_upload(&bytes, &policy)).await
 }
 
-/// The user options as sent, checked: the framework is allowed, custom images only when
-/// the operator allows them, and fields have the types jhub-apps stores.
-fn validated_options(
+/// Runs CPU-bound work on the blocking pool. A panic there is a bug of the service (500),
+/// not a fault of the request.
+async fn off_workers<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        ServiceError::Internal(format!("the thumbnail could not be processed: {err}"))
+    })?
+}
+
+/// The app definition of a request, read and checked against the app rules and the
+/// operator's policy.
+fn checked_options(
     state: &AppState,
     options: Map<String, Value>,
-) -> Result<Map<String, Value>, ServiceError> {
-    let framework = options
-        .get("framework")
-        .and_then(Value::as_str)
-        .filter(|f| !f.is_empty())
-        .ok_or_else(|| ServiceError::BadRequest("user_options.framework is required".into()))?;
-    if !state.catalog().framework_policy().allows(framework) {
-        return Err(ServiceError::Forbidden(format!(
-            "Given framework \"{framework}\" is not allowed on this deployment, please contact admin."
-        )));
-    }
-    let custom_image = options
-        .get("profile_image")
-        .and_then(Value::as_str)
-        .is_some_and(|image| !image.trim().is_empty());
-    if custom_image && !state.settings().config.allow_profile_image {
-        return Err(ServiceError::Forbidden(
-            "custom images (profile_image) are not allowed on this deployment".into(),
-        ));
-    }
-    for field in [
-        "display_name",
-        "description",
-        "filepath",
-        "custom_command",
-        "conda_env",
-        "profile",
-        "profile_image",
-    ] {
-        if let Some(value) = options.get(field)
-            && !(value.is_string() || value.is_null())
-        {
-            return Err(ServiceError::BadRequest(format!(
-                "user_options.{field} must be a string"
-            )));
-        }
-    }
-    for field in ["public", "keep_alive"] {
-        if let Some(value) = options.get(field)
-            && !(value.is_boolean() || value.is_null())
-        {
-            return Err(ServiceError::BadRequest(format!(
-                "user_options.{field} must be true or false"
-            )));
-        }
-    }
-    match options.get("env") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(env)) if env.values().all(Value::is_string) => {}
-        Some(_) => {
-            return Err(ServiceError::BadRequest(
-                "user_options.env must be an object of string values".into(),
-            ));
-        }
-    }
-    match options.get("repository") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(repo)) if repo.get("url").is_some_and(Value::is_string) => {}
-        Some(_) => {
-            return Err(ServiceError::BadRequest(
-                "user_options.repository must be {url, config_directory?, ref?}".into(),
-            ));
-        }
-    }
-    Ok(options)
+) -> Result<(AppOptions, japps_domain::frameworks::Framework), ServiceError> {
+    let options = AppOptions::parse(options).map_err(refusal_of)?;
+    let framework = AppPolicy::from_config(&state.settings().config)
+        .check(&options)
+        .map_err(refusal_of)?;
+    Ok((options, framework))
 }
 
-fn framework(options: &Map<String, Value>) -> &str {
-    options
-        .get("framework")
-        .and_then(Value::as_str)
-        .unwrap_or("custom")
-}
-
-/// The app's title: `display_name`, else the requested server name; `/` removed and
-/// trimmed as jhub-apps' form does.
-fn display_title(options: &Map<String, Value>, fallback: &str) -> Result<String, ServiceError> {
-    let raw = options
-        .get("display_name")
-        .and_then(Value::as_str)
-        .filter(|title| !title.trim().is_empty())
-        .unwrap_or(fallback);
-    let title: String = raw.replace('/', "").trim().to_owned();
-    if title.is_empty() {
-        return Err(ServiceError::BadRequest(
-            "the app needs a name (user_options.display_name)".into(),
-        ));
+/// A refused definition: malformed is the request's fault (400), the operator's rules
+/// forbid the rest (403).
+fn refusal_of(err: AppError) -> ServiceError {
+    match err {
+        AppError::Invalid(message) => ServiceError::BadRequest(message),
+        AppError::NotAllowed(message) => ServiceError::Forbidden(message),
     }
-    Ok(title)
 }
 
 /// The title as JupyterHub 6 accepts a display name: printable, at most 255 characters.
@@ -360,22 +282,17 @@ fn hub_display_name(title: &str) -> String {
     if cut.is_empty() { "app".into() } else { cut }
 }
 
-fn share_targets(options: &Map<String, Value>) -> Result<ShareWith, ServiceError> {
-    let shares: ShareWith = match options.get("share_with") {
-        None | Some(Value::Null) => ShareWith::default(),
-        Some(value) => serde_json::from_value(value.clone()).map_err(|_| {
-            ServiceError::BadRequest(
-                "user_options.share_with must be {users: [...], groups: [...]}".into(),
-            )
-        })?,
-    };
-    let sharing = !shares.users.is_empty() || !shares.groups.is_empty();
-    if sharing && framework(options) == "jupyterlab" {
-        return Err(ServiceError::BadRequest(
-            "JupyterLab apps cannot be shared: they give access to the owner's files".into(),
-        ));
-    }
-    Ok(shares)
+/// Whom the app is shared with, each once.
+fn share_targets(options: &AppOptions) -> Vec<ShareTarget> {
+    let users = options
+        .share_users()
+        .into_iter()
+        .map(|user| ShareTarget::User(user.to_owned()));
+    let groups = options
+        .share_groups()
+        .into_iter()
+        .map(|group| ShareTarget::Group(group.to_owned()));
+    users.chain(groups).collect()
 }
 
 /// Grants every share (after revoking the old ones when `replace`), concurrently; returns
@@ -384,7 +301,7 @@ async fn apply_shares(
     as_user: HubCaller<'_>,
     owner: &str,
     name: &str,
-    shares: &ShareWith,
+    shares: &[ShareTarget],
     replace: bool,
 ) -> Vec<String> {
     let mut failures = Vec::new();
@@ -396,9 +313,7 @@ async fn apply_shares(
     }
     // Collected first: a lazy iterator of closures over borrowed names would make the
     // handler's future not `Send` for every lifetime axum asks for.
-    let mut targets: Vec<ShareTarget> = Vec::new();
-    targets.extend(shares.users.iter().cloned().map(ShareTarget::User));
-    targets.extend(shares.groups.iter().cloned().map(ShareTarget::Group));
+    let targets: Vec<ShareTarget> = shares.to_vec();
     let results = fan_out(targets, SHARE_CONCURRENCY, |target| async move {
         let result = as_user.share(owner, name, &target).await;
         (target, result)
@@ -508,29 +423,46 @@ mod tests {
     }
 
     #[test]
-    fn titles_and_display_names() {
-        let o = options(serde_json::json!({"display_name": "  a/b Report "}));
-        assert_eq!(display_title(&o, "x").unwrap(), "ab Report");
-        assert_eq!(
-            display_title(&options(serde_json::json!({})), "Fallback").unwrap(),
-            "Fallback"
-        );
-        assert!(display_title(&options(serde_json::json!({"display_name": "/"})), "").is_err());
+    fn display_names_for_the_hub() {
         assert_eq!(hub_display_name(&"é".repeat(300)).chars().count(), 255);
         assert_eq!(hub_display_name("a\u{7}b"), "ab");
+        assert_eq!(hub_display_name("a/b"), "a/b");
     }
 
     #[test]
-    fn jupyterlab_apps_are_not_shared() {
-        let lab = options(
-            serde_json::json!({"framework": "jupyterlab", "share_with": {"users": ["bob"]}}),
+    fn refusals_keep_their_meaning() {
+        let bad = refusal_of(AppError::Invalid("x".into()));
+        assert_eq!(bad.status(), axum::http::StatusCode::BAD_REQUEST);
+        let forbidden = refusal_of(AppError::NotAllowed("y".into()));
+        assert_eq!(forbidden.status(), axum::http::StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn shares_are_listed_once() {
+        let options = AppOptions::from_stored(options(
+            serde_json::json!({"share_with": {"users": ["bob", "bob"], "groups": ["team"]}}),
+        ));
+        assert_eq!(
+            share_targets(&options),
+            [
+                ShareTarget::User("bob".into()),
+                ShareTarget::Group("team".into())
+            ]
         );
-        assert!(share_targets(&lab).is_err());
-        let lab_alone = options(
-            serde_json::json!({"framework": "jupyterlab", "share_with": {"users": [], "groups": []}}),
-        );
-        assert!(share_targets(&lab_alone).is_ok());
-        let bad = options(serde_json::json!({"framework": "panel", "share_with": ["bob"]}));
-        assert!(share_targets(&bad).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_decoding_is_a_server_error() {
+        let err = off_workers(|| -> Result<(), ServiceError> { panic!("decoder bug") })
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let err = processed_upload(
+            b"not an image".to_vec(),
+            ThumbnailPolicy::from_config(&japps_domain::JAppsConfig::default()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use japps_domain::StartupApp;
+use japps_domain::{AppOptions, AppPolicy, StartupApp};
 use japps_hub::{HubCaller, HubError, ShareItem, ShareTarget, StartServer, fan_out};
 use serde_json::{Map, Value};
 
@@ -34,8 +34,9 @@ pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
     if apps.is_empty() {
         return Vec::new();
     }
+    let (apps, invalid) = prepared(apps, &AppPolicy::for_operator(&state.settings().config));
     let mut by_user: BTreeMap<&str, Vec<&StartupApp>> = BTreeMap::new();
-    for app in apps {
+    for app in &apps {
         by_user.entry(app.username.as_str()).or_default().push(app);
     }
     let groups: Vec<Vec<StartupApp>> = by_user
@@ -50,7 +51,11 @@ pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
         results
     })
     .await;
-    let results: Vec<Reconciled> = results.into_iter().flatten().collect();
+    let results: Vec<Reconciled> = results
+        .into_iter()
+        .flatten()
+        .chain(std::iter::repeat_n(Reconciled::Failed, invalid))
+        .collect();
     let count = |kind| results.iter().filter(|r| **r == kind).count();
     tracing::info!(
         unchanged = count(Reconciled::Unchanged),
@@ -84,49 +89,53 @@ async fn reconcile_with_retries(state: &AppState, app: &StartupApp) -> Reconcile
     Reconciled::Failed
 }
 
-/// The options as stored, normalised the way `POST server` stores them.
-fn desired_options(app: &StartupApp) -> Map<String, Value> {
-    let mut options = app.user_options.clone();
-    options.insert("jhub_app".into(), Value::Bool(true));
-    options.insert("name".into(), Value::String(app.servername.clone()));
-    if !options.get("display_name").is_some_and(Value::is_string) {
-        options.insert("display_name".into(), Value::String(app.servername.clone()));
-    }
-    let framework = options
-        .get("framework")
-        .and_then(Value::as_str)
-        .unwrap_or("custom")
-        .to_owned();
-    let has_thumbnail = options
-        .get("thumbnail")
-        .and_then(Value::as_str)
-        .is_some_and(|t| !t.is_empty());
-    if !has_thumbnail {
-        options.insert(
-            "thumbnail".into(),
-            Value::String(thumbnails::default_thumbnail(&framework)),
-        );
-    }
-    options
-}
-
-fn desired_shares(options: &Map<String, Value>) -> BTreeSet<(String, String)> {
-    let mut shares = BTreeSet::new();
-    if let Some(share_with) = options.get("share_with") {
-        for (kind, key) in [("user", "users"), ("group", "groups")] {
-            for name in share_with
-                .get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(name) = name.as_str() {
-                    shares.insert((kind.to_owned(), name.to_owned()));
-                }
+/// The startup apps whose definitions pass the checks every app passes, with their options
+/// normalised the way `POST server` stores them, and how many were skipped (each logged:
+/// the hub would only be asked to store an app that cannot run).
+fn prepared(apps: &[StartupApp], policy: &AppPolicy) -> (Vec<StartupApp>, usize) {
+    let mut valid = Vec::new();
+    for app in apps {
+        match desired_options(app, policy) {
+            Ok(user_options) => valid.push(StartupApp {
+                user_options,
+                ..app.clone()
+            }),
+            Err(reason) => {
+                tracing::error!(user = %app.username, server = %app.servername, %reason, "startup app skipped: its definition is invalid");
             }
         }
     }
-    shares
+    let skipped = apps.len() - valid.len();
+    (valid, skipped)
+}
+
+/// The options as stored, normalised the way `POST server` stores them.
+fn desired_options(
+    app: &StartupApp,
+    policy: &AppPolicy,
+) -> Result<Map<String, Value>, japps_domain::AppError> {
+    let mut options = AppOptions::parse(app.user_options.clone())?;
+    let framework = policy.check(&options)?;
+    options.settle_title(&app.servername)?;
+    options.jhub_app = Some(true);
+    options.name = Some(app.servername.clone());
+    if options.thumbnail().is_none() {
+        options.thumbnail = Some(thumbnails::default_thumbnail(framework.name()));
+    }
+    Ok(options.to_map())
+}
+
+fn desired_shares(options: &Map<String, Value>) -> BTreeSet<(String, String)> {
+    let options = AppOptions::from_stored(options.clone());
+    let users = options.share_users().into_iter().map(|user| ("user", user));
+    let groups = options
+        .share_groups()
+        .into_iter()
+        .map(|group| ("group", group));
+    users
+        .chain(groups)
+        .map(|(kind, name)| (kind.to_owned(), name.to_owned()))
+        .collect()
 }
 
 fn current_shares(items: &[ShareItem]) -> BTreeSet<(String, String)> {
@@ -144,7 +153,8 @@ async fn reconcile(state: &AppState, app: &StartupApp) -> Result<Reconciled, Hub
     let hub = state.hub();
     let service = hub.as_service();
     let (user, server) = (app.username.as_str(), app.servername.as_str());
-    let options = desired_options(app);
+    // Checked and normalised by `prepared`.
+    let options = app.user_options.clone();
     let title = options
         .get("display_name")
         .and_then(Value::as_str)
@@ -253,7 +263,7 @@ mod tests {
                     .unwrap()
                     .clone(),
         };
-        let options = desired_options(&app);
+        let options = desired_options(&app, &AppPolicy::for_operator(&Default::default())).unwrap();
         assert_eq!(options["jhub_app"], true);
         assert_eq!(options["name"], "welcome");
         assert_eq!(options["display_name"], "welcome");
@@ -270,5 +280,39 @@ mod tests {
                 ("user".into(), "bob".into())
             ])
         );
+    }
+
+    #[test]
+    fn invalid_apps_are_skipped() {
+        let app = |server: &str, options: Value| StartupApp {
+            username: "alice".into(),
+            servername: server.into(),
+            user_options: options.as_object().unwrap().clone(),
+        };
+        let apps = [
+            app(
+                "ok",
+                json!({"framework": "custom", "custom_command": "run {port}",
+                             "display_name": " Spaced / Title "}),
+            ),
+            app("no-command", json!({"framework": "custom"})),
+            app(
+                "bad-env",
+                json!({"framework": "panel", "env": {"JUPYTERHUB_API_URL": "x"}}),
+            ),
+            app(
+                "lab-shared",
+                json!({"framework": "jupyterlab", "share_with": {"users": ["bob"]}}),
+            ),
+        ];
+        let config = japps_domain::JAppsConfig {
+            blocked_frameworks: Some(vec!["custom".into()]),
+            ..Default::default()
+        };
+        let (valid, skipped) = prepared(&apps, &AppPolicy::for_operator(&config));
+        assert_eq!(skipped, 3);
+        assert_eq!(valid.len(), 1);
+        assert_eq!(valid[0].servername, "ok");
+        assert_eq!(valid[0].user_options["display_name"], "Spaced / Title");
     }
 }

@@ -145,7 +145,7 @@ fn is_default_thumbnail(url: &str) -> bool {
     static DEFAULTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         japps_domain::frameworks::FRAMEWORKS
             .iter()
-            .map(|framework| framework.name)
+            .map(|framework| framework.name())
             .chain(["japps"])
             .map(default_thumbnail)
             .collect()
@@ -816,15 +816,15 @@ mod tests {
     #[test]
     fn default_thumbnails_are_our_svg_logos() {
         for framework in japps_domain::frameworks::FRAMEWORKS {
-            let url = default_thumbnail(framework.name);
+            let url = default_thumbnail(framework.name());
             let payload = url
                 .strip_prefix("data:image/svg+xml;base64,")
-                .unwrap_or_else(|| panic!("{}: {url:.40}", framework.name));
+                .unwrap_or_else(|| panic!("{}: {url:.40}", framework.name()));
             let svg = STANDARD.decode(payload).unwrap();
-            assert_eq!(Some(svg.as_slice()), catalog::logo(framework.name));
+            assert_eq!(Some(svg.as_slice()), catalog::logo(framework.name()));
             let text = std::str::from_utf8(&svg).unwrap();
-            assert!(text.starts_with("<svg"), "{}", framework.name);
-            assert!(!text.contains("<script"), "{}", framework.name);
+            assert!(text.starts_with("<svg"), "{}", framework.name());
+            assert!(!text.contains("<script"), "{}", framework.name());
             // Sent back unchanged on edit.
             assert_eq!(check_data_url(&url, &policy()).unwrap(), url);
         }

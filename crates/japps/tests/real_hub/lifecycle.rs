@@ -119,7 +119,8 @@ async fn full_lifecycle_with_users_and_a_group(release: HubRelease) {
     let options = json!({
         "display_name": "Sales Board", "description": "Quarterly numbers", "framework": "panel",
         "filepath": "", "public": false, "keep_alive": false, "env": {"MODE": "demo"},
-        "share_with": {"users": ["bob"], "groups": ["team"]}
+        "custom_command": "unused by panel apps",
+        "share_with": {"users": ["bob", "bob"], "groups": ["team"]}
     });
     let (status, body) = create(
         &hub,
@@ -138,6 +139,11 @@ async fn full_lifecycle_with_users_and_a_group(release: HubRelease) {
     assert_eq!(stored["user_options"]["jhub_app"], true);
     assert_eq!(stored["user_options"]["name"], "sales-board");
     assert_eq!(stored["user_options"]["env"], json!({"MODE": "demo"}));
+    assert_eq!(
+        stored["user_options"]["share_with"],
+        json!({"users": ["bob"], "groups": ["team"]}),
+        "each target once"
+    );
     assert!(
         stored["user_options"]["thumbnail"]
             .as_str()
@@ -147,8 +153,21 @@ async fn full_lifecycle_with_users_and_a_group(release: HubRelease) {
     if release.major() >= 6 {
         assert_eq!(stored["display_name"], "Sales Board");
     }
-    assert!(shared_names(&get(&hub, &bob, "server/").await).contains("alice/sales-board"));
+    let bobs_view = get(&hub, &bob, "server/").await;
+    assert!(shared_names(&bobs_view).contains("alice/sales-board"));
     assert!(shared_names(&get(&hub, &carol, "server/").await).contains("alice/sales-board"));
+    // A sharee sees the app, not alice's configuration.
+    let shared = &bobs_view["shared_apps"][0]["user_options"];
+    assert_eq!(shared["display_name"], "Sales Board", "{shared}");
+    for secret in [
+        "env",
+        "custom_command",
+        "repository",
+        "share_with",
+        "filepath",
+    ] {
+        assert!(shared.get(secret).is_none(), "bob sees {secret}: {shared}");
+    }
 
     // Stop as the owner.
     let (status, body) = send(
@@ -268,10 +287,10 @@ async fn awkward_titles_become_valid_names(release: HubRelease) {
         assert!(naming::is_valid(&name), "{title:?} → {name:?}");
         assert!(names.insert(name.clone()), "{title:?} reused {name:?}");
         let stored = get(&hub, &alice, &format!("server/{name}")).await;
-        let expected_title = title.replace('/', "");
-        let expected_title = expected_title.trim();
+        // The title as typed, only trimmed.
         assert_eq!(
-            stored["user_options"]["display_name"], expected_title,
+            stored["user_options"]["display_name"],
+            title.trim(),
             "{title:?}"
         );
     }
@@ -281,7 +300,7 @@ async fn awkward_titles_become_valid_names(release: HubRelease) {
 async fn bad_input_is_refused_with_a_message(release: HubRelease) {
     let hub = hub_with(
         release,
-        "c.JAppsConfig.blocked_frameworks = ['gradio']\n",
+        "c.JAppsConfig.blocked_frameworks = ['gradio']\nc.JAppsConfig.max_share_targets = 2\n",
         "",
     )
     .await;
@@ -354,6 +373,50 @@ async fn bad_input_is_refused_with_a_message(release: HubRelease) {
             ),
             400,
             "env",
+        ),
+        (
+            "custom app without a command",
+            reqwest::Client::new().post(hub.service_url("server")).multipart(
+                Form::new().text("data", data("c", json!({"display_name": "C", "framework": "custom"}))),
+            ),
+            400,
+            "a custom app needs a command",
+        ),
+        (
+            "custom command with an unbalanced quote",
+            reqwest::Client::new().post(hub.service_url("server")).multipart(Form::new().text(
+                "data",
+                data("c", json!({"display_name": "C", "framework": "custom", "custom_command": "python -c 'x"})),
+            )),
+            400,
+            "unbalanced quote",
+        ),
+        (
+            "env the hub sets",
+            reqwest::Client::new().post(hub.service_url("server")).multipart(Form::new().text(
+                "data",
+                data("e", json!({"display_name": "E", "framework": "panel", "env": {"JUPYTERHUB_API_URL": "http://evil"}})),
+            )),
+            400,
+            "JUPYTERHUB_API_URL",
+        ),
+        (
+            "too many share targets",
+            reqwest::Client::new().post(hub.service_url("server")).multipart(Form::new().text(
+                "data",
+                data("s", json!({"display_name": "S", "framework": "panel",
+                                 "share_with": {"users": ["a", "b", "a"], "groups": ["g"]}})),
+            )),
+            400,
+            "at most 2",
+        ),
+        (
+            "public as a string",
+            reqwest::Client::new().post(hub.service_url("server")).multipart(
+                Form::new().text("data", data("p", json!({"display_name": "P", "framework": "panel", "public": "yes"}))),
+            ),
+            400,
+            "user_options.public",
         ),
         (
             "plain text body",
@@ -613,12 +676,14 @@ async fn startup_apps_are_reconciled_once(release: HubRelease) {
 
 async fn custom_images_when_the_operator_allows_them(release: HubRelease) {
     let hub = hub_with(release, "c.JAppsConfig.allow_profile_image = True\n", "").await;
-    hub.create_users(&["alice"]).await;
+    hub.create_users(&["alice", "bob"]).await;
     let alice = hub.user_token("alice").await;
+    let bob = hub.user_token("bob").await;
     let options = json!({"display_name": "Imaged", "description": "", "framework": "panel",
                          "profile": "small", "profile_image": "quay.io/example/app:1.0", "conda_env": "base",
                          "keep_alive": true, "public": true, "env": {"K": "V"},
-                         "repository": {"url": "https://example.org/repo.git", "config_directory": ".", "ref": "main"}});
+                         "repository": {"url": "https://example.org/repo.git", "config_directory": ".", "ref": "main"},
+                         "share_with": {"users": ["bob"], "groups": []}});
     let (status, body) = create(
         &hub,
         &alice,
@@ -641,4 +706,22 @@ async fn custom_images_when_the_operator_allows_them(release: HubRelease) {
             "{field} stored as sent"
         );
     }
+    // bob, whom it is shared with, sees none of that configuration.
+    let bobs_view = get(&hub, &bob, "server/").await;
+    let shared = &bobs_view["shared_apps"][0];
+    assert_eq!(shared["full_name"], "alice/imaged", "{bobs_view}");
+    for field in [
+        "profile",
+        "profile_image",
+        "conda_env",
+        "env",
+        "repository",
+        "share_with",
+    ] {
+        assert!(
+            shared["user_options"].get(field).is_none(),
+            "bob sees {field}: {shared}"
+        );
+    }
+    assert_eq!(shared["user_options"]["public"], true);
 }

@@ -276,7 +276,11 @@ async fn responses_keep_the_jhub_apps_shapes(release: HubRelease) {
         app_options("Sales Board", "panel"),
     )
     .await;
-    hub.create_stopped_app("bob", "shared", "Shared", app_options("Shared", "bokeh"))
+    let mut bobs_options = app_options("Shared", "bokeh");
+    bobs_options["env"] = json!({"TOKEN": "bob's secret"});
+    bobs_options["custom_command"] = json!("serve --token=secret");
+    bobs_options["future_key"] = json!("anything");
+    hub.create_stopped_app("bob", "shared", "Shared", bobs_options)
         .await;
     hub.share("bob", "shared", ShareTarget::User("alice".into()))
         .await;
@@ -332,6 +336,27 @@ async fn responses_keep_the_jhub_apps_shapes(release: HubRelease) {
     if release.major() >= 6 {
         assert_eq!(sales["display_name"], "Sales Board");
     }
+
+    // alice sees bob's app, not his configuration.
+    let shared = &apps["shared_apps"][0]["user_options"];
+    let keys: BTreeSet<&str> = shared
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from([
+            "jhub_app",
+            "display_name",
+            "description",
+            "framework",
+            "public",
+            "keep_alive"
+        ]),
+        "{shared}"
+    );
 
     let one = get_json(&hub, "server/sales", &token).await;
     assert_eq!(&one, sales);
