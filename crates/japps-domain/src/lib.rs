@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod frameworks;
+pub mod git;
 pub mod naming;
 pub mod profiles;
 pub mod scopes;
