@@ -96,7 +96,7 @@ impl LogBuffer {
     #[must_use]
     pub fn with_secrets(mut self, mut secrets: Vec<String>) -> Self {
         secrets.retain(|secret| !secret.is_empty());
-        secrets.sort_by(|a, b| b.len().cmp(&a.len()));
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
         self.secrets = secrets;
         self
     }
