@@ -168,7 +168,6 @@ impl Catalog {
     }
 
     /// Which frameworks apps may use (the same rule for listing, creating and editing).
-    #[allow(dead_code, reason = "creating and editing apps check it")]
     pub(crate) fn framework_policy(&self) -> &FrameworkPolicy {
         &self.policy
     }
