@@ -182,6 +182,8 @@ impl Catalog {
     pub(crate) async fn conda_environments(&self, hub: &HubClient, caller: &User) -> Vec<String> {
         match &self.conda_envs {
             Source::Static(envs) => envs.clone(),
+            // The startup warning said why; no warning per request.
+            Source::Callable if self.evaluator.is_none() => Vec::new(),
             Source::Callable => self
                 .conda_cache
                 .get(
@@ -203,6 +205,7 @@ impl Catalog {
     ) -> Vec<Map<String, Value>> {
         match &self.profiles {
             Source::Static(profiles) => profiles.clone(),
+            Source::Callable if self.evaluator.is_none() => Vec::new(),
             Source::Callable => self
                 .profile_cache
                 .get(
