@@ -237,6 +237,16 @@ class JAppsConfig(LoggingConfigurable):
         "JupyterHub's HubAuth.cache_max_age. 0 disables the cache.",
     ).tag(config=True)
 
+    callable_cache_seconds = Int(
+        60,
+        min=0,
+        help="Seconds the service keeps the value of a callable conda_envs or "
+        "KubeSpawner.profile_list for one user before evaluating it again "
+        "(at most one evaluation per user and setting per interval). While a "
+        "new evaluation fails, the last good value is served. 0 evaluates on "
+        "every request.",
+    ).tag(config=True)
+
     thumbnail_max_bytes = Int(
         5 * 1024 * 1024,
         min=1,

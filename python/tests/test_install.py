@@ -153,6 +153,7 @@ def test_japps_config_round_trips(c, work_dir):
         "apps_auth_type": "oauth",
         "banners": {"bottom": {"text": ""}, "top": {"background": "red", "text": "hello"}},
         "blocked_frameworks": None,
+        "callable_cache_seconds": 60,
         "callables": [],
         "conda_envs": ["base", "gpu"],
         "cookie_secret_file": "japps_cookie_secret",

@@ -359,10 +359,9 @@ pub fn redirect(jar: PrivateCookieJar, location: &str) -> Response {
 
 /// Responses that set or depend on login cookies must not be cached by anyone.
 pub fn no_store(response: &mut Response) {
-    response.headers_mut().insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 #[cfg(test)]

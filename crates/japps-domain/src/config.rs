@@ -59,6 +59,10 @@ pub struct JAppsConfig {
     /// japps only: seconds a token → user lookup is cached (JupyterHub's
     /// `HubAuth.cache_max_age`); 0 disables the cache.
     pub identity_cache_max_age: u64,
+    /// japps only: seconds the value of a callable setting (`conda_envs`,
+    /// `KubeSpawner.profile_list`) is kept per user before it is evaluated again;
+    /// 0 evaluates on every request.
+    pub callable_cache_seconds: u64,
     /// japps only: the largest thumbnail upload accepted, in bytes (jhub-apps' UI limit,
     /// 5 MiB, which its server never checks); larger ones are refused with 413.
     pub thumbnail_max_bytes: u64,
@@ -101,6 +105,7 @@ impl Default for JAppsConfig {
             service_port: 10202,
             grant_sharing_scopes: true,
             identity_cache_max_age: 300,
+            callable_cache_seconds: 60,
             thumbnail_max_bytes: 5 * 1024 * 1024,
             allow_profile_image: false,
             allow_local_git_repositories: false,
@@ -183,6 +188,7 @@ mod tests {
         assert!(config.allowed_frameworks.is_none());
         assert_eq!(config.thumbnail_max_bytes, 5 * 1024 * 1024);
         assert_eq!(config.max_share_targets, 100);
+        assert_eq!(config.callable_cache_seconds, 60);
     }
 
     #[test]

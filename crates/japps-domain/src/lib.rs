@@ -6,6 +6,7 @@
 pub mod app;
 pub mod config;
 pub mod frameworks;
+pub mod git;
 pub mod naming;
 pub mod profiles;
 pub mod scopes;

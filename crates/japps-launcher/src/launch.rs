@@ -66,11 +66,26 @@ pub async fn run(
     let options = flags.overridden_by(overrides);
     let keep_alive_env = std::env::var("JH_APPS_KEEP_ALIVE").is_ok_and(|v| truthy(&v));
     let settings = resolve_settings(&options, &spec, &env, keep_alive_env);
+    let repository = options
+        .repo
+        .clone()
+        .map(|url| Repository {
+            url,
+            git_ref: options.repobranch.clone(),
+        })
+        .or_else(|| spec.repository.clone());
 
-    let logs = Arc::new(LogBuffer::new(settings.log_buffer_size, true));
+    // A clone URL may carry credentials; whatever shows the output (the pages, stdout)
+    // must not show them, nor may the notes about the arguments that named the URL.
+    let secrets = repository
+        .as_ref()
+        .map(|repo| japps_domain::git::url_secrets(&repo.url))
+        .unwrap_or_default();
+    let logs = Arc::new(LogBuffer::new(settings.log_buffer_size, true).with_secrets(secrets));
     for note in notes {
         logs.push(Source::Launcher, &note);
     }
+
     let hub = HubClient::new(HubClientConfig::new(
         env.api_url.clone(),
         ServiceToken::new(env.api_token.expose_secret().to_owned()),
@@ -90,14 +105,6 @@ pub async fn run(
         Some(port) => port,
         None => free_port()?,
     };
-    let repository = options
-        .repo
-        .clone()
-        .map(|url| Repository {
-            url,
-            git_ref: options.repobranch.clone(),
-        })
-        .or_else(|| spec.repository.clone());
     // A clone goes into a fresh directory that lives as long as the launcher.
     let clone_dir = match &repository {
         Some(_) => Some(
@@ -223,7 +230,7 @@ pub async fn run(
             Exit::Stopped
         }
         ended = &mut life => {
-            let reason = ended.to_string();
+            let reason = logs.redact(&ended.to_string());
             logs.push(Source::Launcher, &format!("failed: {reason}"));
             let _ = phase_tx.send(Phase::Failed { reason });
             // Keep the failure page up for the owner, unless the hub stops us first.
@@ -240,6 +247,7 @@ pub async fn run(
     }
     // In-flight requests get a moment; long-lived ones (WebSockets, SSE) don't hold us.
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    logs.flush_stdout(Duration::from_secs(2)).await;
     Ok(exit)
 }
 
@@ -408,12 +416,14 @@ async fn wait_ready(proxy: &Proxy, path: &str, timeout: Duration) -> Result<(), 
     ))
 }
 
+/// Clones `repo` into `dir`. The URL is shown without its credentials; git's own output
+/// goes through `logs`, which masks them wherever git repeats them.
 async fn clone(repo: &Repository, dir: &Path, logs: &Arc<LogBuffer>) -> Result<(), LaunchError> {
+    let shown = japps_domain::git::redact_url(&repo.url);
     logs.push(
         Source::Launcher,
         &format!(
-            "cloning {} {}",
-            repo.url,
+            "cloning {shown} {}",
             repo.git_ref.as_deref().unwrap_or("(default branch)")
         ),
     );
@@ -440,7 +450,7 @@ async fn clone(repo: &Repository, dir: &Path, logs: &Arc<LogBuffer>) -> Result<(
         CLONE_TIMEOUT,
     )
     .await
-    .map_err(|err| LaunchError::Start(format!("cannot clone {}: {err}", repo.url)))
+    .map_err(|err| LaunchError::Start(format!("cannot clone {shown}: {err}")))
 }
 
 fn free_port() -> Result<u16, LaunchError> {

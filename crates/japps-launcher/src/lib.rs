@@ -12,7 +12,8 @@
 //! - [`server_env`]: the standard single-user environment the hub gives a server;
 //! - [`command`]: the command line per framework, and the built-in example apps;
 //! - [`process`], [`logs`]: running the app and keeping its output;
-//! - [`readiness`]: waiting until the app answers;
+//! - [`launch`]: the launcher from start to exit (clone, start, wait until the app
+//!   answers, stop);
 //! - [`proxy`]: streaming HTTP/1.1 and WebSocket forwarding;
 //! - [`auth`]: hub OAuth for visitors;
 //! - [`activity`]: telling the hub the app is in use;

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
 use crate::LaunchError;
-use crate::logs::{LogBuffer, Source};
+use crate::logs::{LineSplitter, LogBuffer, Source};
 
 /// A program to run: what [`crate::command::build`] produced, or git.
 #[derive(Debug, Clone)]
@@ -106,20 +106,28 @@ pub fn signal_group(pgid: Pid, signal: Signal) {
     let _ = killpg(pgid, signal);
 }
 
-fn read_lines<R>(pipe: R, source: Source, logs: Arc<LogBuffer>) -> JoinHandle<()>
+/// Copies `pipe` into `logs` line by line, holding at most one (bounded) line at a time.
+fn read_lines<R>(mut pipe: R, source: Source, logs: Arc<LogBuffer>) -> JoinHandle<()>
 where
     R: AsyncRead + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
-        let mut reader = BufReader::new(pipe);
-        let mut buffer = Vec::new();
+        let mut chunk = vec![0_u8; 8 * 1024];
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
         loop {
-            buffer.clear();
-            match reader.read_until(b'\n', &mut buffer).await {
+            match pipe.read(&mut chunk).await {
                 Ok(0) | Err(_) => break,
-                // Apps print progress bars and non-UTF-8 bytes; show what can be shown.
-                Ok(_) => logs.push(source, &String::from_utf8_lossy(&buffer)),
+                Ok(n) => {
+                    splitter.feed(&chunk[..n], &mut lines);
+                    for line in lines.drain(..) {
+                        logs.push(source, &line);
+                    }
+                }
             }
+        }
+        if let Some(line) = splitter.finish() {
+            logs.push(source, &line);
         }
     })
 }
@@ -262,5 +270,94 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    fn texts(logs: &LogBuffer) -> Vec<(Source, String)> {
+        logs.tail(100)
+            .into_iter()
+            .map(|l| (l.source, l.text))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_100_mb_line_is_cut_and_the_output_goes_on() {
+        let logs = Arc::new(LogBuffer::new(100, false));
+        let dir = std::env::temp_dir();
+        let args = sh("echo first; head -c 100000000 /dev/zero | tr '\\0' x; echo; echo after");
+        let invocation = Invocation {
+            program: "sh",
+            args: &args,
+            env: &[],
+            cwd: &dir,
+        };
+        let mut process = AppProcess::spawn(&invocation, &logs).unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(60), process.wait())
+            .await
+            .expect("the reader keeps up")
+            .unwrap();
+        assert!(status.success());
+        let lines = texts(&logs);
+        assert_eq!(
+            lines.len(),
+            3,
+            "{:?}",
+            lines.iter().map(|(_, t)| t.len()).collect::<Vec<_>>()
+        );
+        assert_eq!(lines[0].1, "first");
+        assert!(lines[1].1.len() <= crate::logs::MAX_LINE_BYTES);
+        assert!(lines[1].1.starts_with("xxxx"));
+        assert!(lines[1].1.ends_with(crate::logs::CUT_MARKER));
+        assert_eq!(lines[2].1, "after");
+    }
+
+    #[tokio::test]
+    async fn a_line_that_never_ends_shows_while_the_app_runs() {
+        let logs = Arc::new(LogBuffer::new(100, false));
+        let dir = std::env::temp_dir();
+        let args = sh("yes | tr -d '\\n'");
+        let invocation = Invocation {
+            program: "sh",
+            args: &args,
+            env: &[],
+            cwd: &dir,
+        };
+        let mut process = AppProcess::spawn(&invocation, &logs).unwrap();
+        let mut shown = Vec::new();
+        for _ in 0..100 {
+            shown = texts(&logs);
+            if !shown.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        process.terminate(Duration::from_secs(2)).await;
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].1.starts_with("yyyy") && shown[0].1.ends_with(crate::logs::CUT_MARKER));
+    }
+
+    #[tokio::test]
+    async fn progress_bars_and_plain_lines_mix() {
+        let logs = Arc::new(LogBuffer::new(100, false));
+        let dir = std::env::temp_dir();
+        let args = sh(
+            "echo start; printf '\\r 10%%'; sleep 0.3; printf '\\r 20%%\\r 30%%'; sleep 0.3; \
+             printf '\\r100%%\\n'; printf 'win\\r\\n' >&2; echo end",
+        );
+        let invocation = Invocation {
+            program: "sh",
+            args: &args,
+            env: &[],
+            cwd: &dir,
+        };
+        let mut process = AppProcess::spawn(&invocation, &logs).unwrap();
+        process.wait().await.unwrap();
+        let stdout: Vec<String> = texts(&logs)
+            .into_iter()
+            .filter(|(source, _)| *source == Source::Stdout)
+            .map(|(_, text)| text)
+            .collect();
+        // Redraws completed by one read collapse into the last of them.
+        assert_eq!(stdout, ["start", " 20%", "100%", "end"]);
+        assert!(texts(&logs).contains(&(Source::Stderr, "win".into())));
     }
 }

@@ -326,3 +326,36 @@ async fn per_app_overrides_apply() {
     };
     assert_eq!(status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn clone_url_credentials_are_never_shown() {
+    // Nothing listens on the port: git fails, and may say so with the URL.
+    let closed = free_port();
+    let secret = "s3cret-clone-token";
+    let url = format!("https://user:{secret}@127.0.0.1:{closed}/x.git?access_token={secret}");
+    let launch = Launch::start(
+        json!({"framework": "custom", "public": true, "custom_command": echo(""),
+               "repository": {"url": url}}),
+        &[(
+            "JHUB_APP_PROXY_ARGS",
+            &format!("--exit-grace=1 --bogus={url}"),
+        )],
+        &std::env::temp_dir(),
+    );
+    let failed = launch.wait_phase("failed").await;
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("cannot clone https://127.0.0.1:"),
+        "{reason}"
+    );
+    let page = launch.get("", "text/html").await.text().await.unwrap();
+    let output = launch.output();
+    assert!(output.contains("cloning https://127.0.0.1:"), "{output}");
+    assert!(
+        output.contains("ignoring"),
+        "the note about --bogus is there: {output}"
+    );
+    for (what, text) in [("reason", reason), ("page", &page), ("stdout", &output)] {
+        assert!(!text.contains(secret), "{what} shows the secret:\n{text}");
+    }
+}

@@ -2,12 +2,18 @@
 //! logos), conda environments, spawner profiles, and the theme.
 //!
 //! Everything static is prepared once at startup and costs no hub call. A setting that is
-//! a Python callable (`conda_envs`, `KubeSpawner.profile_list`) is evaluated per request
-//! through [`PythonEvaluator`], with the caller's user model from one `GET /users/{name}`
-//! (service token, so it carries `auth_state`); any failure gives an empty list and one
-//! warning, as in jhub-apps.
+//! a Python callable (`conda_envs`, `KubeSpawner.profile_list`) is evaluated through
+//! [`PythonEvaluator`], with the caller's user model from one `GET /users/{name}` (service
+//! token, so it carries `auth_state`), at most once per user per
+//! `callable_cache_seconds` ([`CallableCache`]); a failure gives the last good value, else
+//! an empty list as in jhub-apps, and a warning.
+//!
+//! Callables are evaluated only where they can be: the plugin listed them in `callables`,
+//! and at startup the hub's config file (`jupyterhub_config_path`) is readable and the
+//! interpreter exists. Otherwise (typically an external service with only `JAPPS_CONFIG`
+//! copied from the hub) one startup warning names what is missing and they answer `[]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use japps_domain::frameworks::FrameworkPolicy;
@@ -18,7 +24,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::application::python::{Callable, EvalError, PythonEvaluator};
+use crate::application::python::{Callable, CallableCache, EvalError, PythonEvaluator};
 use crate::settings::Settings;
 
 /// How long a callable may take, Python's start-up and the config file included.
@@ -68,7 +74,7 @@ pub(crate) struct FrameworkView {
     pub(crate) logo: String,
 }
 
-/// A list setting: known at startup, or a callable evaluated per request.
+/// A list setting: known at startup, or a callable evaluated for each user.
 #[derive(Debug)]
 enum Source<T> {
     Static(T),
@@ -77,11 +83,13 @@ enum Source<T> {
 
 #[derive(Debug)]
 pub(crate) struct Catalog {
-    policy: FrameworkPolicy,
     frameworks: Vec<FrameworkView>,
     conda_envs: Source<Vec<String>>,
     profiles: Source<Vec<Map<String, Value>>>,
-    evaluator: PythonEvaluator,
+    /// `None` when callables cannot be evaluated here (see the module's documentation).
+    evaluator: Option<PythonEvaluator>,
+    conda_cache: CallableCache<String>,
+    profile_cache: CallableCache<Map<String, Value>>,
     config_json: Value,
     theme_json: Value,
     theme_css: String,
@@ -125,6 +133,8 @@ impl Catalog {
             Source::Static(static_profiles(&config.profile_list))
         };
 
+        let cache_interval = Duration::from_secs(config.callable_cache_seconds);
+
         let (theme, rejected) = Theme::new(
             &config.template_vars,
             &config.banners,
@@ -143,25 +153,16 @@ impl Catalog {
         }
 
         Self {
-            policy,
             frameworks,
             conda_envs,
             profiles,
-            evaluator: PythonEvaluator::new(
-                settings.python.clone(),
-                PathBuf::from(&config.jupyterhub_config_path),
-                CALLABLE_TIMEOUT,
-            ),
+            evaluator: callable_evaluator(settings),
+            conda_cache: CallableCache::new(Callable::CondaEnvs, cache_interval),
+            profile_cache: CallableCache::new(Callable::ProfileList, cache_interval),
             config_json: theme.config_json(crate::VERSION),
             theme_json: theme.theme_json(),
             theme_css: theme.css(),
         }
-    }
-
-    /// Which frameworks apps may use (the same rule for listing, creating and editing).
-    #[allow(dead_code, reason = "creating and editing apps check it")]
-    pub(crate) fn framework_policy(&self) -> &FrameworkPolicy {
-        &self.policy
     }
 
     /// `GET frameworks/`: no hub call.
@@ -169,18 +170,27 @@ impl Catalog {
         &self.frameworks
     }
 
-    /// `GET conda-environments/`: no hub call for a list; one for a callable.
+    /// `GET conda-environments/`: no hub call for a list; for a callable, one per user
+    /// per interval.
     pub(crate) async fn conda_environments(&self, hub: &HubClient, caller: &User) -> Vec<String> {
         match &self.conda_envs {
             Source::Static(envs) => envs.clone(),
+            // The startup warning said why; no warning per request.
+            Source::Callable if self.evaluator.is_none() => Vec::new(),
             Source::Callable => self
-                .evaluate(hub, caller, Callable::CondaEnvs, string_list)
+                .conda_cache
+                .get(
+                    &cache_key(caller),
+                    self.evaluate(hub, caller, Callable::CondaEnvs, string_list),
+                )
                 .await
+                .map(|envs| envs.as_ref().clone())
                 .unwrap_or_default(),
         }
     }
 
-    /// `GET spawner-profiles/`: no hub call for a list; one for a callable.
+    /// `GET spawner-profiles/`: no hub call for a list; for a callable, one per user per
+    /// interval.
     pub(crate) async fn spawner_profiles(
         &self,
         hub: &HubClient,
@@ -188,11 +198,17 @@ impl Catalog {
     ) -> Vec<Map<String, Value>> {
         match &self.profiles {
             Source::Static(profiles) => profiles.clone(),
+            Source::Callable if self.evaluator.is_none() => Vec::new(),
             Source::Callable => self
-                .evaluate(hub, caller, Callable::ProfileList, |value| {
-                    profiles::profile_list(value).map_err(|err| err.to_string())
-                })
+                .profile_cache
+                .get(
+                    &cache_key(caller),
+                    self.evaluate(hub, caller, Callable::ProfileList, |value| {
+                        profiles::profile_list(value).map_err(|err| err.to_string())
+                    }),
+                )
                 .await
+                .map(|profiles| profiles.as_ref().clone())
                 .unwrap_or_default(),
         }
     }
@@ -212,29 +228,16 @@ impl Catalog {
         &self.theme_css
     }
 
-    /// Evaluates a callable for the caller and checks the answer's shape; `None` (after
-    /// one warning) on any failure.
+    /// Evaluates a callable for the caller and checks the answer's shape.
     async fn evaluate<T>(
         &self,
         hub: &HubClient,
         caller: &User,
         setting: Callable,
-        shape: impl FnOnce(Value) -> Result<T, String>,
-    ) -> Option<T> {
-        let failure = match self.try_evaluate(hub, caller, setting).await {
-            Ok(value) => match shape(value) {
-                Ok(checked) => return Some(checked),
-                Err(reason) => format!("unusable answer: {reason}"),
-            },
-            Err(reason) => reason,
-        };
-        tracing::warn!(
-            setting = setting.name(),
-            user = %caller.name,
-            error = %failure,
-            "a callable setting failed; answering with an empty list"
-        );
-        None
+        shape: impl FnOnce(Value) -> Result<Vec<T>, String>,
+    ) -> Result<Vec<T>, String> {
+        let value = self.try_evaluate(hub, caller, setting).await?;
+        shape(value).map_err(|reason| format!("unusable answer: {reason}"))
     }
 
     async fn try_evaluate(
@@ -243,6 +246,11 @@ impl Catalog {
         caller: &User,
         setting: Callable,
     ) -> Result<Value, String> {
+        let Some(evaluator) = &self.evaluator else {
+            return Err(
+                "callables cannot be evaluated by this service (see the startup warning)".into(),
+            );
+        };
         let model = if caller.kind == "service" {
             // Services have no user model (nor auth state) to fetch.
             serde_json::to_value(caller)
@@ -255,11 +263,88 @@ impl Catalog {
             serde_json::to_value(user)
         }
         .map_err(|err| err.to_string())?;
-        self.evaluator
+        evaluator
             .evaluate(setting, &model)
             .await
             .map_err(|err: EvalError| err.to_string())
     }
+}
+
+/// Who a cached value belongs to: users and services are told apart.
+fn cache_key(caller: &User) -> String {
+    format!("{}:{}", caller.kind, caller.name)
+}
+
+/// The evaluator of callable settings, when the plugin listed some and they can be
+/// evaluated here; otherwise `None`, with one warning that says what is missing.
+fn callable_evaluator(settings: &Settings) -> Option<PythonEvaluator> {
+    let config = &settings.config;
+    if config.callables.is_empty() {
+        return None;
+    }
+    let names = config
+        .callables
+        .iter()
+        .map(|name| match name.as_str() {
+            "profile_list" => "c.KubeSpawner.profile_list".to_owned(),
+            other => format!("c.JAppsConfig.{other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let config_path = PathBuf::from(&config.jupyterhub_config_path);
+    let mut missing = Vec::new();
+    if let Err(err) = std::fs::File::open(&config_path) {
+        missing.push(format!(
+            "the hub's config file {} cannot be read ({err}; set c.JAppsConfig.jupyterhub_config_path, \
+             or jupyterhub_config_path in JAPPS_CONFIG, to where it is on this host)",
+            config_path.display()
+        ));
+    }
+    if find_program(&settings.python).is_none() {
+        missing.push(format!(
+            "the Python interpreter {:?} is not found (set JAPPS_PYTHON, or c.JAppsConfig.python_exec, \
+             to a Python with japps and the config's imports installed)",
+            settings.python
+        ));
+    }
+    if !missing.is_empty() {
+        tracing::warn!(
+            settings = %names,
+            "callable settings cannot be evaluated by this service and answer []: {}",
+            missing.join("; ")
+        );
+        return None;
+    }
+    tracing::info!(
+        settings = %names,
+        python = %settings.python,
+        config = %config_path.display(),
+        cache_seconds = config.callable_cache_seconds,
+        "callable settings are evaluated in the hub's config"
+    );
+    Some(PythonEvaluator::new(
+        settings.python.clone(),
+        config_path,
+        CALLABLE_TIMEOUT,
+    ))
+}
+
+/// `program` as the helper would be started: a path, or a name looked up on `PATH`.
+fn find_program(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return runnable(&path).then_some(path);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|path| runnable(path))
+    })
 }
 
 /// `c.KubeSpawner.profile_list` as configured, with slugs; entries that are not objects
@@ -350,8 +435,6 @@ mod tests {
                  "logo": "/base/services/japps/static/logos/streamlit.svg"},
             ])
         );
-        assert!(catalog.framework_policy().allows("panel"));
-        assert!(!catalog.framework_policy().allows("jupyterlab"));
     }
 
     #[test]
@@ -403,8 +486,11 @@ mod tests {
         // Spawn once so that the fresh script is no longer "text file busy".
         let warm = PythonEvaluator::new(python.clone(), PathBuf::from("x"), Duration::from_secs(5));
         let _ = evaluate_retrying(&warm, Callable::CondaEnvs, &json!({})).await;
-        catalog.evaluator =
-            PythonEvaluator::new(python, PathBuf::from("/hub/jupyterhub_config.py"), timeout);
+        catalog.evaluator = Some(PythonEvaluator::new(
+            python,
+            PathBuf::from("/hub/jupyterhub_config.py"),
+            timeout,
+        ));
 
         let server = wiremock::MockServer::start().await;
         let url = url::Url::parse(&format!("{}/hub/api", server.uri())).unwrap();
@@ -506,6 +592,112 @@ printf '["%s","%s"]' "$token" "$group""#;
         assert_eq!(profiles.len(), 2);
         assert_eq!(profiles[0]["slug"], "big-one");
         assert_eq!(profiles[1]["slug"], "gpu-x");
+    }
+
+    #[tokio::test]
+    async fn a_callable_is_evaluated_once_per_user_per_interval() {
+        use wiremock::matchers::{method, path};
+        let dir = tempfile::tempdir().unwrap();
+        let count = dir.path().join("count");
+        // Answers the user's name, and counts its runs.
+        let script = format!(
+            r#"echo run >> {}; name=$(cat | sed -n 's/.*"name":"\([^"]*\)".*/\1/p'); printf '["env-%s"]' "$name""#,
+            count.display()
+        );
+        let (catalog, hub, server) = callable_catalog(&dir, &script, Duration::from_secs(5)).await;
+        for user in ["alice", "bob"] {
+            wiremock::Mock::given(method("GET"))
+                .and(path(format!("/hub/api/users/{user}")))
+                .respond_with(
+                    wiremock::ResponseTemplate::new(200)
+                        .set_body_json(json!({"kind": "user", "name": user})),
+                )
+                .mount(&server)
+                .await;
+        }
+        let runs = || {
+            std::fs::read_to_string(&count)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        };
+        let before = runs();
+        let calls = hub.recorder().total();
+        for _ in 0..5 {
+            assert_eq!(
+                catalog.conda_environments(&hub, &alice()).await,
+                ["env-alice"]
+            );
+        }
+        assert_eq!(runs() - before, 1, "one evaluation for five requests");
+        assert_eq!(hub.recorder().total() - calls, 1, "and one hub call");
+        let bob: User = serde_json::from_value(json!({"kind": "user", "name": "bob"})).unwrap();
+        assert_eq!(catalog.conda_environments(&hub, &bob).await, ["env-bob"]);
+        assert_eq!(
+            catalog.conda_environments(&hub, &alice()).await,
+            ["env-alice"]
+        );
+        assert_eq!(runs() - before, 2, "bob's own evaluation");
+        // The other setting is cached on its own.
+        assert_eq!(catalog.spawner_profiles(&hub, &alice()).await.len(), 0);
+        assert_eq!(runs() - before, 3);
+    }
+
+    #[tokio::test]
+    async fn callables_are_evaluated_only_where_the_hub_config_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub_config = dir.path().join("jupyterhub_config.py");
+        std::fs::write(&hub_config, "c = get_config()\n").unwrap();
+        let with = |config: Value, python: Option<&str>| {
+            let mut settings = settings(config);
+            if let Some(python) = python {
+                settings.python = python.to_owned();
+            }
+            Catalog::new(&settings)
+        };
+        let here = with(
+            json!({"callables": ["conda_envs"], "jupyterhub_config_path": hub_config}),
+            Some("sh"),
+        );
+        assert!(here.evaluator.is_some());
+        // An external service with JAPPS_CONFIG copied from the hub, but not its file.
+        let elsewhere = with(
+            json!({"callables": ["conda_envs"], "jupyterhub_config_path": "/nonexistent/jupyterhub_config.py"}),
+            Some("sh"),
+        );
+        assert!(elsewhere.evaluator.is_none());
+        assert!(matches!(elsewhere.conda_envs, Source::Callable));
+        let no_python = with(
+            json!({"callables": ["conda_envs"], "jupyterhub_config_path": hub_config}),
+            Some("/nonexistent/python3"),
+        );
+        assert!(no_python.evaluator.is_none());
+        let none = with(json!({"jupyterhub_config_path": hub_config}), Some("sh"));
+        assert!(none.evaluator.is_none(), "nothing to evaluate");
+
+        // Unavailable callables answer [] at once, without a hub call.
+        let server = wiremock::MockServer::start().await;
+        let url = url::Url::parse(&format!("{}/hub/api", server.uri())).unwrap();
+        let hub = HubClient::new(japps_hub::HubClientConfig::new(
+            url,
+            japps_hub::ServiceToken::new("service-token".into()),
+        ))
+        .unwrap();
+        assert!(
+            elsewhere
+                .conda_environments(&hub, &alice())
+                .await
+                .is_empty()
+        );
+        assert_eq!(hub.recorder().total(), 0);
+    }
+
+    #[test]
+    fn programs_are_found_on_the_path() {
+        assert!(find_program("sh").is_some());
+        assert!(find_program("/bin/sh").is_some());
+        assert!(find_program("no-such-program-japps").is_none());
+        assert!(find_program("/etc/passwd").is_none(), "not executable");
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //! The helper runs with a timeout, a bounded output, and at most a few at a time. Its
 //! output and its stderr are never logged whole: they may hold the user model (and with it
 //! `auth_state`); only the helper's one-line summary of a failure is kept.
+//!
+//! Starting Python and loading the hub's config takes far longer than a request should, so
+//! values are kept per user in a [`CallableCache`] for `c.JAppsConfig.callable_cache_seconds`.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -161,6 +166,100 @@ impl PythonEvaluator {
             });
         }
         serde_json::from_slice(&stdout).map_err(EvalError::NotJson)
+    }
+}
+
+/// The values of one callable setting, per user: evaluated at most once per user per
+/// interval (callers arriving while an evaluation runs wait for it rather than start
+/// another), and when an evaluation fails, the last good value for that user is served
+/// until the next interval, else nothing. A failure is kept for the interval too, so a
+/// broken callable costs one evaluation (and one warning) per user per interval.
+pub(crate) struct CallableCache<T> {
+    setting: Callable,
+    /// `None` when the interval is 0: every request evaluates.
+    fresh: Option<moka::future::Cache<String, Option<Arc<Vec<T>>>>>,
+    /// Apart from `fresh`, so that it outlives the interval.
+    last_good: moka::future::Cache<String, Arc<Vec<T>>>,
+}
+
+impl<T> std::fmt::Debug for CallableCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallableCache")
+            .field("setting", &self.setting)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Users whose values are kept; beyond that the least recently used go first.
+const CACHED_USERS: u64 = 10_000;
+
+impl<T: Send + Sync + 'static> CallableCache<T> {
+    pub(crate) fn new(setting: Callable, interval: Duration) -> Self {
+        let fresh = (!interval.is_zero()).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(CACHED_USERS)
+                .time_to_live(interval)
+                .build()
+        });
+        Self {
+            setting,
+            fresh,
+            last_good: moka::future::Cache::builder()
+                .max_capacity(CACHED_USERS)
+                .build(),
+        }
+    }
+
+    /// The value for `user` (a cache key naming the caller), from `evaluate` when there is
+    /// no value from this interval; `None` when the evaluation fails and no earlier one
+    /// succeeded.
+    pub(crate) async fn get(
+        &self,
+        user: &str,
+        evaluate: impl Future<Output = Result<Vec<T>, String>>,
+    ) -> Option<Arc<Vec<T>>> {
+        let outcome = self.refresh(user, evaluate);
+        match &self.fresh {
+            Some(fresh) => fresh.get_with(user.to_owned(), outcome).await,
+            None => outcome.await,
+        }
+    }
+
+    async fn refresh(
+        &self,
+        user: &str,
+        evaluate: impl Future<Output = Result<Vec<T>, String>>,
+    ) -> Option<Arc<Vec<T>>> {
+        match evaluate.await {
+            Ok(value) => {
+                tracing::info!(
+                    setting = self.setting.name(),
+                    user,
+                    items = value.len(),
+                    "a callable setting was evaluated"
+                );
+                let value = Arc::new(value);
+                self.last_good
+                    .insert(user.to_owned(), Arc::clone(&value))
+                    .await;
+                Some(value)
+            }
+            Err(reason) => {
+                let last_good = self.last_good.get(user).await;
+                tracing::warn!(
+                    setting = self.setting.name(),
+                    user,
+                    error = %reason,
+                    "a callable setting failed; answering with {}",
+                    if last_good.is_some() {
+                        "the last good value"
+                    } else {
+                        "an empty list"
+                    }
+                );
+                last_good
+            }
+        }
     }
 }
 
@@ -334,5 +433,148 @@ pub(crate) mod tests {
             .unwrap_err();
         assert!(matches!(err, EvalError::Spawn { .. }), "{err}");
         assert!(err.to_string().contains("/nonexistent/python3"));
+    }
+
+    /// Log lines written while the returned guard lives (on this thread).
+    fn capture_logs() -> (
+        Arc<std::sync::Mutex<Vec<u8>>>,
+        tracing::subscriber::DefaultGuard,
+    ) {
+        #[derive(Clone)]
+        struct Writer(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Writer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = Writer(Arc::clone(&buffer));
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        (buffer, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(buffer: &std::sync::Mutex<Vec<u8>>) -> String {
+        String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+    }
+
+    /// An evaluation that counts itself and answers `answer`.
+    async fn counted(
+        calls: &std::sync::atomic::AtomicUsize,
+        answer: Result<Vec<u32>, &str>,
+    ) -> Result<Vec<u32>, String> {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // Long enough for concurrent callers to find the evaluation running.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        answer.map_err(str::to_owned)
+    }
+
+    #[tokio::test]
+    async fn one_evaluation_per_user_per_interval() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (logs, _guard) = capture_logs();
+        let cache = CallableCache::new(Callable::CondaEnvs, Duration::from_millis(300));
+        let calls = AtomicUsize::new(0);
+        // Concurrent and later requests within the interval share one evaluation.
+        let (a, b, c) = tokio::join!(
+            cache.get("user:alice", counted(&calls, Ok(vec![1, 2]))),
+            cache.get("user:alice", counted(&calls, Ok(vec![7]))),
+            cache.get("user:alice", counted(&calls, Ok(vec![8]))),
+        );
+        for answer in [a, b, c] {
+            assert_eq!(answer.as_deref(), Some(&vec![1, 2]));
+        }
+        for _ in 0..5 {
+            let later = cache.get("user:alice", counted(&calls, Ok(vec![9]))).await;
+            assert_eq!(later.as_deref(), Some(&vec![1, 2]));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Another user is evaluated on their own.
+        let bob = cache.get("user:bob", counted(&calls, Ok(vec![3]))).await;
+        assert_eq!(bob.as_deref(), Some(&vec![3]));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // After the interval: evaluated again.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let again = cache.get("user:alice", counted(&calls, Ok(vec![4]))).await;
+        assert_eq!(again.as_deref(), Some(&vec![4]));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let logs = text(&logs);
+        assert_eq!(
+            logs.matches("a callable setting was evaluated").count(),
+            3,
+            "{logs}"
+        );
+        assert!(logs.contains("items=2"), "{logs}");
+    }
+
+    #[tokio::test]
+    async fn the_last_good_value_is_served_while_a_refresh_fails() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (logs, _guard) = capture_logs();
+        let cache = CallableCache::new(Callable::ProfileList, Duration::from_millis(200));
+        let calls = AtomicUsize::new(0);
+        // A first failure: nothing to serve.
+        assert_eq!(
+            cache
+                .get("user:alice", counted(&calls, Err("KeyError: groups")))
+                .await,
+            None
+        );
+        assert!(
+            text(&logs).contains(
+                "a callable setting failed; answering with an empty list setting=\"profile_list\" user=\"user:alice\" error=KeyError: groups"
+            ),
+            "{}",
+            text(&logs)
+        );
+        // The failure is kept for the interval too: no evaluation per request.
+        assert_eq!(
+            cache.get("user:alice", counted(&calls, Ok(vec![1]))).await,
+            None
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let good = cache.get("user:alice", counted(&calls, Ok(vec![1]))).await;
+        assert_eq!(good.as_deref(), Some(&vec![1]));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let served = cache
+            .get("user:alice", counted(&calls, Err("hub config broken")))
+            .await;
+        assert_eq!(served.as_deref(), Some(&vec![1]), "the last good value");
+        assert!(
+            text(&logs).contains("answering with the last good value"),
+            "{}",
+            text(&logs)
+        );
+        assert!(text(&logs).contains("error=hub config broken"));
+        // Another user's last good value is not served to bob.
+        assert_eq!(
+            cache.get("user:bob", counted(&calls, Err("no"))).await,
+            None
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn an_interval_of_zero_evaluates_every_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = CallableCache::new(Callable::CondaEnvs, Duration::ZERO);
+        let calls = AtomicUsize::new(0);
+        for _ in 0..3 {
+            cache.get("user:alice", counted(&calls, Ok(vec![1]))).await;
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let served = cache.get("user:alice", counted(&calls, Err("down"))).await;
+        assert_eq!(
+            served.as_deref(),
+            Some(&vec![1]),
+            "still the last good value"
+        );
     }
 }

@@ -17,6 +17,7 @@ use crate::application::thumbnails;
 use crate::state::AppState;
 
 const ATTEMPTS: u32 = 5;
+const FIRST_DELAY: Duration = Duration::from_millis(500);
 const USER_CONCURRENCY: usize = 4;
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -67,26 +68,75 @@ pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
 }
 
 async fn reconcile_with_retries(state: &AppState, app: &StartupApp) -> Reconciled {
-    let mut delay = Duration::from_millis(500);
-    for attempt in 1..=ATTEMPTS {
-        match reconcile(state, app).await {
-            Ok(outcome) => {
-                tracing::info!(user = %app.username, server = %app.servername, ?outcome, "startup app");
-                return outcome;
-            }
-            // A missing user or a name the hub refuses will not get better by waiting.
-            Err(err) if matches!(err.status(), Some(400 | 404)) => {
-                tracing::error!(user = %app.username, server = %app.servername, error = %err, "startup app cannot be created");
-                return Reconciled::Failed;
+    let (user, server) = (app.username.as_str(), app.servername.as_str());
+    let outcome = retry(
+        ATTEMPTS,
+        FIRST_DELAY,
+        || reconcile(state, app),
+        // A missing user or a name the hub refuses will not get better by waiting.
+        |err: &HubError| matches!(err.status(), Some(400 | 404)),
+        |attempt, err| {
+            tracing::warn!(user, server, attempt, error = %err, "startup app: retrying");
+        },
+    )
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            tracing::info!(user, server, ?outcome, "startup app");
+            outcome
+        }
+        Err(GaveUp::Permanent(err)) => {
+            tracing::error!(user, server, error = %err, "startup app cannot be created");
+            Reconciled::Failed
+        }
+        Err(GaveUp::Exhausted { attempts, last }) => {
+            tracing::warn!(user, server, attempts, error = %last, "startup app not reconciled; giving up after every attempt failed");
+            Reconciled::Failed
+        }
+    }
+}
+
+/// Why [`retry`] stopped without a value.
+#[derive(Debug, PartialEq, Eq)]
+enum GaveUp<E> {
+    /// An error that retrying cannot fix.
+    Permanent(E),
+    /// Every attempt failed; the last error.
+    Exhausted { attempts: u32, last: E },
+}
+
+/// Runs `operation` up to `attempts` times, waiting `first_delay` after the first failure
+/// and twice as long after each further one, but never after the last attempt.
+/// `on_retry` hears of each failure that is retried.
+async fn retry<T, E, F, Fut>(
+    attempts: u32,
+    first_delay: Duration,
+    mut operation: F,
+    permanent: impl Fn(&E) -> bool,
+    mut on_retry: impl FnMut(u32, &E),
+) -> Result<T, GaveUp<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let attempts = attempts.max(1);
+    let mut delay = first_delay;
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Ok(value) => return Ok(value),
+            Err(err) if permanent(&err) => return Err(GaveUp::Permanent(err)),
+            Err(last) if attempt == attempts => {
+                return Err(GaveUp::Exhausted { attempts, last });
             }
             Err(err) => {
-                tracing::warn!(user = %app.username, server = %app.servername, attempt, error = %err, "startup app: retrying");
+                on_retry(attempt, &err);
                 tokio::time::sleep(delay).await;
-                delay *= 2;
+                delay = delay.saturating_mul(2);
+                attempt += 1;
             }
         }
     }
-    Reconciled::Failed
 }
 
 /// The startup apps whose definitions pass the checks every app passes, with their options
@@ -314,5 +364,69 @@ mod tests {
         assert_eq!(valid.len(), 1);
         assert_eq!(valid[0].servername, "ok");
         assert_eq!(valid[0].user_options["display_name"], "Spaced / Title");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_wait_between_attempts_and_not_after_the_last() {
+        let calls = std::cell::Cell::new(0);
+        let mut retried = Vec::new();
+        let started = tokio::time::Instant::now();
+        let outcome: Result<(), _> = retry(
+            4,
+            Duration::from_secs(1),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move { Err(format!("hub down ({n})")) }
+            },
+            |_| false,
+            |attempt, err: &String| retried.push((attempt, err.clone())),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            Err(GaveUp::Exhausted {
+                attempts: 4,
+                last: "hub down (4)".to_owned()
+            })
+        );
+        assert_eq!(calls.get(), 4);
+        assert_eq!(
+            retried.len(),
+            3,
+            "no retry is announced after the last attempt"
+        );
+        // 1 + 2 + 4 s of waiting between four attempts, none after the last.
+        assert_eq!(started.elapsed(), Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_at_success_or_at_a_permanent_error() {
+        let calls = std::cell::Cell::new(0);
+        let outcome = retry(
+            5,
+            Duration::from_secs(1),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move { if n < 3 { Err(500) } else { Ok(n) } }
+            },
+            |status: &u16| *status == 404,
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(outcome, Ok(3));
+
+        let started = tokio::time::Instant::now();
+        let outcome: Result<(), _> = retry(
+            5,
+            Duration::from_secs(1),
+            || async { Err(404_u16) },
+            |s| *s == 404,
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(outcome, Err(GaveUp::Permanent(404)));
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }

@@ -53,7 +53,7 @@ pub(crate) async fn from_git(
     let policy = GitPolicy::from_config(&state.settings().config);
     tracing::info!(
         user = %caller.user.name,
-        url = %git_config::display_url(&repository.url),
+        url = %japps_domain::git::redact_url(&repository.url),
         git_ref = %repository.git_ref,
         "reading an app's configuration from git"
     );

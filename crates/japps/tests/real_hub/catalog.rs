@@ -1,8 +1,9 @@
 //! What a new app can be made of, and the theme, against a real hub: `frameworks/` with
 //! allowed/blocked lists and japps' own logos, `conda-environments/` and
 //! `spawner-profiles/` from static config (no hub call) and from Python callables in the
-//! hub's config file (exactly one hub call, `auth_state` included; a failing callable gives
-//! `[]` and a log line), and the public `config.json`, `theme`, `theme.css`.
+//! hub's config file (exactly one hub call for a user's first request, none while the value
+//! is cached, `auth_state` included; a failing callable gives `[]` and a log line), and the
+//! public `config.json`, `theme`, `theme.css`.
 
 use std::collections::BTreeMap;
 
@@ -321,6 +322,16 @@ async fn callables_are_evaluated_with_one_hub_call(release: HubRelease) {
         "evaluated in the hub's config file"
     );
     assert_eq!(calls, one_user_read(), "one GET /users/{{name}}");
+    // Within callable_cache_seconds: the kept value, no evaluation, no hub call.
+    let (envs, calls) = with_calls(&hub, "conda-environments/", Some(&alice)).await;
+    assert_eq!(envs, json!(["env-alice"]));
+    assert!(calls.is_empty(), "cached: {calls:?}");
+    assert_eq!(
+        hub.logs()
+            .matches("a callable setting was evaluated")
+            .count(),
+        1
+    );
 
     let (profiles, calls) = with_calls(&hub, "spawner-profiles/", Some(&alice)).await;
     assert_eq!(
