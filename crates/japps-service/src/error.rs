@@ -7,6 +7,9 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use japps_hub::HubError;
+
+use crate::application::ApplicationError;
+use crate::settings::ConfigError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -55,6 +58,28 @@ pub enum ServiceError {
 pub(crate) struct ErrorBody {
     /// What went wrong, for a person to read.
     pub(crate) detail: String,
+}
+
+/// The application layer's failures, as HTTP sees them.
+impl From<ApplicationError> for ServiceError {
+    fn from(err: ApplicationError) -> Self {
+        match err {
+            ApplicationError::Invalid(message) => Self::BadRequest(message),
+            ApplicationError::NotAllowed(message) => Self::Forbidden(message),
+            ApplicationError::NotFound(message) => Self::NotFound(message),
+            ApplicationError::TooLarge(message) => Self::PayloadTooLarge(message),
+            ApplicationError::Conflict(message) => Self::Conflict(message),
+            ApplicationError::HubFailed(message) => Self::BadGateway(message),
+            ApplicationError::Internal(message) => Self::Internal(message),
+            ApplicationError::Hub(err) => Self::Hub(err),
+        }
+    }
+}
+
+impl From<ConfigError> for ServiceError {
+    fn from(err: ConfigError) -> Self {
+        Self::Config(err.0)
+    }
 }
 
 impl From<HubError> for ServiceError {
@@ -107,5 +132,33 @@ impl IntoResponse for ServiceError {
             detail: self.to_string(),
         };
         (status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_failures_have_their_status() {
+        for (err, status) in [
+            (ApplicationError::Invalid("x".into()), 400),
+            (ApplicationError::NotAllowed("x".into()), 403),
+            (ApplicationError::NotFound("x".into()), 404),
+            (ApplicationError::TooLarge("x".into()), 413),
+            (ApplicationError::Conflict("x".into()), 409),
+            (ApplicationError::HubFailed("x".into()), 502),
+            (ApplicationError::Internal("x".into()), 500),
+            (
+                ApplicationError::from(HubError::Status {
+                    pattern: "GET /users/{name}",
+                    status: 404,
+                    message: None,
+                }),
+                404,
+            ),
+        ] {
+            assert_eq!(ServiceError::from(err.clone()).status(), status, "{err:?}");
+        }
     }
 }

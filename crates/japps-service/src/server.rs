@@ -48,7 +48,7 @@ async fn connect_and_reconcile(state: AppState) {
         match state.hub().version().await {
             Ok(version) => {
                 tracing::info!(%version, "connected to JupyterHub");
-                crate::application::startup_apps::reconcile_all(&state).await;
+                crate::application::startup_apps::reconcile_all(state.app()).await;
                 return;
             }
             Err(err) => {

@@ -15,7 +15,10 @@ use japps_hub::ServiceToken;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::error::ServiceError;
+/// Why the service cannot start with this environment.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
 
 /// Everything the service needs to run, read once at startup.
 #[derive(Debug)]
@@ -56,7 +59,7 @@ const DEFAULT_HUB_TIMEOUT_SECONDS: u64 = 20;
 
 impl Settings {
     /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Self, ServiceError> {
+    pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(std::env::vars())
     }
 
@@ -64,14 +67,14 @@ impl Settings {
     /// a literal map in tests).
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ServiceError> {
+    ) -> Result<Self, ConfigError> {
         let vars: HashMap<String, String> = vars
             .into_iter()
             .filter(|(_, value)| !value.is_empty())
             .collect();
         let get = |name: &str| vars.get(name).map(String::as_str);
         let hub_env = HubEnv::from_lookup(|name| vars.get(name).cloned())
-            .map_err(|err| ServiceError::Config(err.to_string()))?;
+            .map_err(|err| ConfigError(err.to_string()))?;
 
         let service_name = hub_env
             .service_name
@@ -79,12 +82,10 @@ impl Settings {
             .unwrap_or_else(|| "japps".to_owned());
         let api_url = match &hub_env.api_url {
             Some(url) => url.clone(),
-            None => {
-                Url::parse(DEFAULT_API_URL).map_err(|err| ServiceError::Config(err.to_string()))?
-            }
+            None => Url::parse(DEFAULT_API_URL).map_err(|err| ConfigError(err.to_string()))?,
         };
         let token = hub_env.api_token.as_ref().ok_or_else(|| {
-            ServiceError::Config(
+            ConfigError(
                 "JUPYTERHUB_API_TOKEN is not set: japps needs the service's hub API token".into(),
             )
         })?;
@@ -102,8 +103,8 @@ impl Settings {
                 ),
             },
         };
-        let (bind_host, bind_port) = bind_address(bind_var, &bind_url)
-            .map_err(|err| ServiceError::Config(err.to_string()))?;
+        let (bind_host, bind_port) =
+            bind_address(bind_var, &bind_url).map_err(|err| ConfigError(err.to_string()))?;
         let access_scopes = hub_env
             .access_scopes
             .clone()
@@ -115,7 +116,7 @@ impl Settings {
                     .ok()
                     .filter(|secs| secs.is_finite() && *secs > 0.0)
                     .ok_or_else(|| {
-                        ServiceError::Config(format!(
+                        ConfigError(format!(
                             "JAPPS_HUB_TIMEOUT_SECONDS must be a positive number of seconds, not {value:?}"
                         ))
                     })?,
@@ -124,7 +125,7 @@ impl Settings {
         };
         let config = match get("JAPPS_CONFIG") {
             Some(json) => {
-                JAppsConfig::from_json(json).map_err(|err| ServiceError::Config(err.to_string()))?
+                JAppsConfig::from_json(json).map_err(|err| ConfigError(err.to_string()))?
             }
             None => JAppsConfig::default(),
         };
@@ -160,9 +161,8 @@ impl Settings {
     }
 }
 
-fn parse_url(name: &str, value: &str) -> Result<Url, ServiceError> {
-    Url::parse(value)
-        .map_err(|err| ServiceError::Config(format!("{name} is not a URL ({err}): {value}")))
+fn parse_url(name: &str, value: &str) -> Result<Url, ConfigError> {
+    Url::parse(value).map_err(|err| ConfigError(format!("{name} is not a URL ({err}): {value}")))
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! State shared by every request handler.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum_extra::extract::cookie::Key;
 use japps_auth::legacy::LegacyCookies;
 use japps_auth::login::derived_key;
 use japps_auth::{BrowserLogin, CookiePolicy, LoginConfig};
-use japps_hub::{HubClient, HubClientConfig};
+use japps_hub::HubClient;
 
+use crate::application::Context;
 use crate::application::catalog::Catalog;
 use crate::application::identity::Identities;
 use crate::error::ServiceError;
@@ -25,50 +25,45 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// The application layer's context, and what only the HTTP face needs: the browser
+/// login and jhub-apps' cookies.
 #[derive(Debug)]
 struct Inner {
-    settings: Settings,
-    hub: HubClient,
-    identities: Identities,
+    app: Context,
     login: BrowserLogin,
     legacy_cookies: Option<LegacyCookies>,
-    catalog: Catalog,
 }
 
 impl AppState {
     /// Builds the state, including the process's one pooled hub client.
     pub fn new(settings: Settings) -> Result<Self, ServiceError> {
-        let mut hub_config =
-            HubClientConfig::new(settings.api_url.clone(), settings.api_token.clone());
-        hub_config.timeout = settings.hub_timeout;
-        let hub = HubClient::new(hub_config)?;
-        let identities =
-            Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
         let login = BrowserLogin::new(login_config(&settings));
         let legacy_cookies = settings.session_secret.as_ref().map(LegacyCookies::new);
-        let catalog = Catalog::new(&settings);
+        let app = Context::new(settings)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                settings,
-                hub,
-                identities,
+                app,
                 login,
                 legacy_cookies,
-                catalog,
             }),
         })
     }
 
+    /// What the application layer works with.
+    pub(crate) fn app(&self) -> &Context {
+        &self.inner.app
+    }
+
     pub fn settings(&self) -> &Settings {
-        &self.inner.settings
+        self.inner.app.settings()
     }
 
     pub fn hub(&self) -> &HubClient {
-        &self.inner.hub
+        self.inner.app.hub()
     }
 
     pub(crate) fn identities(&self) -> &Identities {
-        &self.inner.identities
+        self.inner.app.identities()
     }
 
     /// The browser login and its session cookie.
@@ -82,7 +77,7 @@ impl AppState {
     }
 
     pub(crate) fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
+        self.inner.app.catalog()
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::error::ServiceError;
+use crate::application::ApplicationError;
 use crate::schema::UserOptions;
 
 /// How many owners' models are fetched at once.
@@ -107,7 +107,7 @@ pub(crate) struct AppsView {
 }
 
 /// Every server of `me` (stopped ones included) and every server shared with `me`.
-pub(crate) async fn visible_apps(hub: &HubClient, me: &str) -> Result<AppsView, ServiceError> {
+pub(crate) async fn visible_apps(hub: &HubClient, me: &str) -> Result<AppsView, ApplicationError> {
     let service = hub.as_service();
     let (own, shares) = tokio::join!(service.user(me, true), service.shared_with(me));
     let own = own?;
@@ -175,11 +175,11 @@ pub(crate) async fn own_server(
     hub: &HubClient,
     me: &str,
     name: &str,
-) -> Result<ServerView, ServiceError> {
+) -> Result<ServerView, ApplicationError> {
     let mut model = hub.as_service().user(me, true).await?;
     model
         .servers
         .remove(name)
         .map(ServerView::from)
-        .ok_or_else(|| ServiceError::NotFound(format!("server '{name}' not found")))
+        .ok_or_else(|| ApplicationError::NotFound(format!("server '{name}' not found")))
 }

@@ -11,17 +11,17 @@
 
 use std::time::Duration;
 
-use japps_domain::{AppError, AppOptions, AppPolicy, naming};
+use japps_domain::{AppOptions, AppPolicy, naming};
 use japps_hub::{
     HubCaller, HubError, ShareTarget, SpawnOutcome, StartServer, StopOutcome, fan_out,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::application::ApplicationError;
+use crate::application::Caller;
+use crate::application::Context;
 use crate::application::thumbnails::{self, ThumbnailPolicy};
-use crate::auth::Caller;
-use crate::error::ServiceError;
-use crate::state::AppState;
 
 /// How many share grants run at once.
 const SHARE_CONCURRENCY: usize = 10;
@@ -58,17 +58,15 @@ pub(crate) struct Outcome {
 
 /// `POST server`: stores the app under a fresh name, shares it, starts it.
 pub(crate) async fn create(
-    state: &AppState,
+    context: &Context,
     caller: &Caller,
     request: AppRequest,
     thumbnail: ThumbnailInput,
-) -> Result<Outcome, ServiceError> {
+) -> Result<Outcome, ApplicationError> {
     let me = caller.user.name.as_str();
-    let (mut options, framework) = checked_options(state, request.user_options)?;
-    let title = options
-        .settle_title(&request.servername)
-        .map_err(refusal_of)?;
-    let policy = ThumbnailPolicy::from_config(&state.settings().config);
+    let (mut options, framework) = checked_options(context, request.user_options)?;
+    let title = options.settle_title(&request.servername)?;
+    let policy = ThumbnailPolicy::from_config(&context.settings().config);
     let thumbnail = match thumbnail.upload {
         Some(bytes) => processed_upload(bytes, policy).await?,
         None => thumbnails::default_thumbnail(framework.name()),
@@ -76,7 +74,7 @@ pub(crate) async fn create(
     options.thumbnail = Some(thumbnail);
     let shares = share_targets(&options);
 
-    let hub = state.hub();
+    let hub = context.hub();
     let existing = hub.as_service().user(me, true).await?.servers;
     let name = naming::unique(&title, |candidate| existing.contains_key(candidate));
     options.name = Some(name.clone());
@@ -96,13 +94,13 @@ pub(crate) async fn create(
     } else {
         // 5.x stores the options only by starting with them.
         let status = start_reporting(as_user, me, &name, &store, &mut warnings).await;
-        if status >= 400 && !server_exists(state, me, &name).await {
+        if status >= 400 && !server_exists(context, me, &name).await {
             let message = format!("the hub refused to create the app: {}", warnings.join("; "));
             return Err(match status {
-                403 => ServiceError::Forbidden(message),
-                404 => ServiceError::NotFound(message),
-                400..=499 => ServiceError::Conflict(message),
-                _ => ServiceError::BadGateway(message),
+                403 => ApplicationError::NotAllowed(message),
+                404 => ApplicationError::NotFound(message),
+                400..=499 => ApplicationError::Conflict(message),
+                _ => ApplicationError::HubFailed(message),
             });
         }
         warnings.extend(apply_shares(as_user, me, &name, &shares, false).await);
@@ -117,25 +115,25 @@ pub(crate) async fn create(
 
 /// `PUT server/{name}`: new options and shares for an existing app of the caller.
 pub(crate) async fn edit(
-    state: &AppState,
+    context: &Context,
     caller: &Caller,
     name: &str,
     request: AppRequest,
     thumbnail: ThumbnailInput,
-) -> Result<Outcome, ServiceError> {
+) -> Result<Outcome, ApplicationError> {
     let me = caller.user.name.as_str();
-    let hub = state.hub();
+    let hub = context.hub();
     let current = hub
         .as_service()
         .user(me, true)
         .await?
         .servers
         .remove(name)
-        .ok_or_else(|| ServiceError::NotFound(format!("server '{name}' not found")))?;
+        .ok_or_else(|| ApplicationError::NotFound(format!("server '{name}' not found")))?;
 
-    let (mut options, framework) = checked_options(state, request.user_options)?;
-    let title = options.settle_title(name).map_err(refusal_of)?;
-    let policy = ThumbnailPolicy::from_config(&state.settings().config);
+    let (mut options, framework) = checked_options(context, request.user_options)?;
+    let title = options.settle_title(name)?;
+    let policy = ThumbnailPolicy::from_config(&context.settings().config);
     let thumbnail = match (thumbnail.upload, thumbnail.data_url) {
         (Some(bytes), _) => processed_upload(bytes, policy).await?,
         // The app's own current thumbnail comes back unchanged: it was accepted before
@@ -165,7 +163,7 @@ pub(crate) async fn edit(
     let was_active = current.ready || current.pending.is_some();
     if was_active {
         as_user.stop_server(me, name, false).await?;
-        wait_until_stopped(state, me, name).await?;
+        wait_until_stopped(context, me, name).await?;
     }
     let mut warnings = Vec::new();
     let status = if hub.version().await?.is_v6_or_later() {
@@ -190,13 +188,13 @@ pub(crate) async fn edit(
 /// `POST server/{name}[?owner=]`: starts an app with its stored options, as the caller.
 /// Whether the caller may start another user's app is the hub's decision.
 pub(crate) async fn start(
-    state: &AppState,
+    context: &Context,
     caller: &Caller,
     owner: Option<&str>,
     name: &str,
-) -> Result<u16, ServiceError> {
+) -> Result<u16, ApplicationError> {
     let owner = owner.unwrap_or(&caller.user.name);
-    let result = state
+    let result = context
         .hub()
         .as_user(&caller.token)
         .start_server(owner, name, &StartServer::default())
@@ -208,9 +206,9 @@ pub(crate) async fn start(
         Err(err)
             if err.is_not_found()
                 && owner != caller.user.name
-                && server_exists(state, owner, name).await =>
+                && server_exists(context, owner, name).await =>
         {
-            Err(ServiceError::Forbidden(format!(
+            Err(ApplicationError::NotAllowed(format!(
                 "you are not allowed to start server '{name}' of {owner}"
             )))
         }
@@ -220,13 +218,13 @@ pub(crate) async fn start(
 
 /// `DELETE server/{name}[?remove=true]`: stops (or deletes) one of the caller's servers.
 pub(crate) async fn stop(
-    state: &AppState,
+    context: &Context,
     caller: &Caller,
     name: &str,
     remove: bool,
-) -> Result<u16, ServiceError> {
+) -> Result<u16, ApplicationError> {
     let me = caller.user.name.as_str();
-    let outcome = state
+    let outcome = context
         .hub()
         .as_user(&caller.token)
         .stop_server(me, name, remove)
@@ -239,40 +237,32 @@ pub(crate) async fn stop(
 }
 
 /// Decodes and scales an upload off the async workers: it can take a few hundred ms of CPU.
-async fn processed_upload(bytes: Vec<u8>, policy: ThumbnailPolicy) -> Result<String, ServiceError> {
+async fn processed_upload(
+    bytes: Vec<u8>,
+    policy: ThumbnailPolicy,
+) -> Result<String, ApplicationError> {
     off_workers(move || thumbnails::data_url_from_upload(&bytes, &policy)).await
 }
 
 /// Runs CPU-bound work on the blocking pool. A panic there is a bug of the service (500),
 /// not a fault of the request.
 async fn off_workers<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, ServiceError> {
+    work: impl FnOnce() -> Result<T, ApplicationError> + Send + 'static,
+) -> Result<T, ApplicationError> {
     tokio::task::spawn_blocking(work).await.map_err(|err| {
-        ServiceError::Internal(format!("the thumbnail could not be processed: {err}"))
+        ApplicationError::Internal(format!("the thumbnail could not be processed: {err}"))
     })?
 }
 
 /// The app definition of a request, read and checked against the app rules and the
 /// operator's policy.
 fn checked_options(
-    state: &AppState,
+    context: &Context,
     options: Map<String, Value>,
-) -> Result<(AppOptions, japps_domain::frameworks::Framework), ServiceError> {
-    let options = AppOptions::parse(options).map_err(refusal_of)?;
-    let framework = AppPolicy::from_config(&state.settings().config)
-        .check(&options)
-        .map_err(refusal_of)?;
+) -> Result<(AppOptions, japps_domain::frameworks::Framework), ApplicationError> {
+    let options = AppOptions::parse(options)?;
+    let framework = AppPolicy::from_config(&context.settings().config).check(&options)?;
     Ok((options, framework))
-}
-
-/// A refused definition: malformed is the request's fault (400), the operator's rules
-/// forbid the rest (403).
-fn refusal_of(err: AppError) -> ServiceError {
-    match err {
-        AppError::Invalid(message) => ServiceError::BadRequest(message),
-        AppError::NotAllowed(message) => ServiceError::Forbidden(message),
-    }
 }
 
 /// The title as JupyterHub 6 accepts a display name: printable, at most 255 characters.
@@ -362,8 +352,8 @@ fn spawn_status(outcome: SpawnOutcome) -> u16 {
     }
 }
 
-async fn server_exists(state: &AppState, user: &str, name: &str) -> bool {
-    state
+async fn server_exists(context: &Context, user: &str, name: &str) -> bool {
+    context
         .hub()
         .as_service()
         .user(user, true)
@@ -371,17 +361,25 @@ async fn server_exists(state: &AppState, user: &str, name: &str) -> bool {
         .is_ok_and(|model| model.servers.contains_key(name))
 }
 
-async fn wait_until_stopped(state: &AppState, user: &str, name: &str) -> Result<(), ServiceError> {
+async fn wait_until_stopped(
+    context: &Context,
+    user: &str,
+    name: &str,
+) -> Result<(), ApplicationError> {
     let deadline = tokio::time::Instant::now() + STOP_WAIT;
     loop {
-        let model = state.hub().as_service().user(user, true).await?;
+        let model = context.hub().as_service().user(user, true).await?;
         match model.servers.get(name) {
             Some(server) if server.stopped || (!server.ready && server.pending.is_none()) => {
                 return Ok(());
             }
-            None => return Err(ServiceError::NotFound(format!("server '{name}' not found"))),
+            None => {
+                return Err(ApplicationError::NotFound(format!(
+                    "server '{name}' not found"
+                )));
+            }
             Some(_) if tokio::time::Instant::now() > deadline => {
-                return Err(ServiceError::Conflict(format!(
+                return Err(ApplicationError::Conflict(format!(
                     "server '{name}' did not stop within {} s; try again",
                     STOP_WAIT.as_secs()
                 )));
@@ -392,13 +390,13 @@ async fn wait_until_stopped(state: &AppState, user: &str, name: &str) -> Result<
 }
 
 /// A hub refusal of an action, in the caller's terms.
-fn refusal(err: HubError, owner: &str, name: &str) -> ServiceError {
+fn refusal(err: HubError, owner: &str, name: &str) -> ApplicationError {
     match err.status() {
-        Some(403) => ServiceError::Forbidden(format!(
+        Some(403) => ApplicationError::NotAllowed(format!(
             "you are not allowed to do this with server '{name}' of {owner}"
         )),
-        Some(404) => ServiceError::NotFound(format!("{owner} has no server named '{name}'")),
-        Some(400 | 409) => ServiceError::Conflict(hub_message(&err)),
+        Some(404) => ApplicationError::NotFound(format!("{owner} has no server named '{name}'")),
+        Some(400 | 409) => ApplicationError::Conflict(hub_message(&err)),
         _ => err.into(),
     }
 }
@@ -416,6 +414,8 @@ fn hub_message(err: &HubError) -> String {
 
 #[cfg(test)]
 mod tests {
+    use japps_domain::AppError;
+
     use super::*;
 
     fn options(value: Value) -> Map<String, Value> {
@@ -431,10 +431,13 @@ mod tests {
 
     #[test]
     fn refusals_keep_their_meaning() {
-        let bad = refusal_of(AppError::Invalid("x".into()));
-        assert_eq!(bad.status(), axum::http::StatusCode::BAD_REQUEST);
-        let forbidden = refusal_of(AppError::NotAllowed("y".into()));
-        assert_eq!(forbidden.status(), axum::http::StatusCode::FORBIDDEN);
+        let bad = ApplicationError::from(AppError::Invalid("x".into()));
+        assert!(matches!(bad, ApplicationError::Invalid(_)), "{bad:?}");
+        let forbidden = ApplicationError::from(AppError::NotAllowed("y".into()));
+        assert!(
+            matches!(forbidden, ApplicationError::NotAllowed(_)),
+            "{forbidden:?}"
+        );
     }
 
     #[test]
@@ -453,16 +456,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_while_decoding_is_a_server_error() {
-        let err = off_workers(|| -> Result<(), ServiceError> { panic!("decoder bug") })
+        let err = off_workers(|| -> Result<(), ApplicationError> { panic!("decoder bug") })
             .await
             .unwrap_err();
-        assert_eq!(err.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(matches!(err, ApplicationError::Internal(_)), "{err:?}");
         let err = processed_upload(
             b"not an image".to_vec(),
             ThumbnailPolicy::from_config(&japps_domain::JAppsConfig::default()),
         )
         .await
         .unwrap_err();
-        assert_eq!(err.status(), axum::http::StatusCode::BAD_REQUEST);
+        assert!(matches!(err, ApplicationError::Invalid(_)), "{err:?}");
     }
 }

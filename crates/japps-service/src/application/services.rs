@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::error::ServiceError;
+use crate::application::ApplicationError;
 
 /// A hub service projected to what the launcher shows. `command`, `pid`, `prefix` and
 /// `roles` stay out: they describe the deployment, not the service.
@@ -48,7 +48,9 @@ impl From<Service> for ServiceView {
 }
 
 /// `GET services/`: the hub's services keyed by name, as jhub-apps returns them. One hub call.
-pub(crate) async fn list(hub: &HubClient) -> Result<BTreeMap<String, ServiceView>, ServiceError> {
+pub(crate) async fn list(
+    hub: &HubClient,
+) -> Result<BTreeMap<String, ServiceView>, ApplicationError> {
     let services = hub.as_service().services().await?;
     Ok(services
         .into_iter()

@@ -7,7 +7,7 @@ use japps_hub::{HubClient, fan_out};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ServiceError;
+use crate::application::ApplicationError;
 
 /// How many groups' member lists are read at once.
 const GROUP_CONCURRENCY: usize = 10;
@@ -28,7 +28,7 @@ pub(crate) async fn share_targets(
     hub: &HubClient,
     me: &str,
     scopes: &[String],
-) -> Result<ShareTargets, ServiceError> {
+) -> Result<ShareTargets, ApplicationError> {
     let plan = SharePlan::from_scopes(scopes);
     let service = hub.as_service();
 

@@ -13,8 +13,8 @@ use japps_domain::{AppOptions, AppPolicy, StartupApp};
 use japps_hub::{HubCaller, HubError, ShareItem, ShareTarget, StartServer, fan_out};
 use serde_json::{Map, Value};
 
+use crate::application::Context;
 use crate::application::thumbnails;
-use crate::state::AppState;
 
 const ATTEMPTS: u32 = 5;
 const FIRST_DELAY: Duration = Duration::from_millis(500);
@@ -30,12 +30,12 @@ pub(crate) enum Reconciled {
 }
 
 /// Reconciles every configured startup app; logs one line per app and a summary.
-pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
-    let apps = &state.settings().config.startup_apps;
+pub(crate) async fn reconcile_all(context: &Context) -> Vec<Reconciled> {
+    let apps = &context.settings().config.startup_apps;
     if apps.is_empty() {
         return Vec::new();
     }
-    let (apps, invalid) = prepared(apps, &AppPolicy::for_operator(&state.settings().config));
+    let (apps, invalid) = prepared(apps, &AppPolicy::for_operator(&context.settings().config));
     let mut by_user: BTreeMap<&str, Vec<&StartupApp>> = BTreeMap::new();
     for app in &apps {
         by_user.entry(app.username.as_str()).or_default().push(app);
@@ -47,7 +47,7 @@ pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
     let results = fan_out(groups, USER_CONCURRENCY, |apps| async move {
         let mut results = Vec::new();
         for app in &apps {
-            results.push(reconcile_with_retries(state, app).await);
+            results.push(reconcile_with_retries(context, app).await);
         }
         results
     })
@@ -67,12 +67,12 @@ pub(crate) async fn reconcile_all(state: &AppState) -> Vec<Reconciled> {
     results
 }
 
-async fn reconcile_with_retries(state: &AppState, app: &StartupApp) -> Reconciled {
+async fn reconcile_with_retries(context: &Context, app: &StartupApp) -> Reconciled {
     let (user, server) = (app.username.as_str(), app.servername.as_str());
     let outcome = retry(
         ATTEMPTS,
         FIRST_DELAY,
-        || reconcile(state, app),
+        || reconcile(context, app),
         // A missing user or a name the hub refuses will not get better by waiting.
         |err: &HubError| matches!(err.status(), Some(400 | 404)),
         |attempt, err| {
@@ -199,8 +199,8 @@ fn current_shares(items: &[ShareItem]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-async fn reconcile(state: &AppState, app: &StartupApp) -> Result<Reconciled, HubError> {
-    let hub = state.hub();
+async fn reconcile(context: &Context, app: &StartupApp) -> Result<Reconciled, HubError> {
+    let hub = context.hub();
     let service = hub.as_service();
     let (user, server) = (app.username.as_str(), app.servername.as_str());
     // Checked and normalised by `prepared`.

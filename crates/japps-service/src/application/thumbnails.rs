@@ -35,8 +35,8 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageFormat, ImageReader};
 use japps_domain::JAppsConfig;
 
+use crate::application::ApplicationError;
 use crate::application::catalog;
-use crate::error::ServiceError;
 
 /// The longest side of a stored thumbnail, in pixels. The launcher's cards show them at
 /// about 225×130 (jhub-apps' recommendation), so this leaves room for high-density screens.
@@ -81,7 +81,7 @@ impl ThumbnailPolicy {
 pub(crate) fn data_url_from_upload(
     bytes: &[u8],
     policy: &ThumbnailPolicy,
-) -> Result<String, ServiceError> {
+) -> Result<String, ApplicationError> {
     if bytes.len() > policy.max_upload_bytes {
         return Err(too_large(bytes.len(), policy.max_upload_bytes));
     }
@@ -92,12 +92,15 @@ pub(crate) fn data_url_from_upload(
 
 /// `thumbnail_data_url` sent back on edit (the app's current thumbnail): validated like an
 /// upload, and re-encoded. One of japps' default thumbnails is kept as it is.
-pub(crate) fn check_data_url(url: &str, policy: &ThumbnailPolicy) -> Result<String, ServiceError> {
+pub(crate) fn check_data_url(
+    url: &str,
+    policy: &ThumbnailPolicy,
+) -> Result<String, ApplicationError> {
     if is_default_thumbnail(url) {
         return Ok(url.to_owned());
     }
     let not_accepted = || {
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "thumbnail_data_url must be a data:image/...;base64 URL of a {ACCEPTED} image"
         ))
     };
@@ -126,7 +129,7 @@ pub(crate) fn check_data_url(url: &str, policy: &ThumbnailPolicy) -> Result<Stri
         return Err(too_large(decoded_len, policy.max_upload_bytes));
     }
     let bytes = BASE64.decode(payload).map_err(|_| {
-        ServiceError::BadRequest("thumbnail_data_url does not hold valid base64".into())
+        ApplicationError::Invalid("thumbnail_data_url does not hold valid base64".into())
     })?;
     data_url_from_upload(&bytes, policy)
 }
@@ -154,15 +157,15 @@ fn is_default_thumbnail(url: &str) -> bool {
 }
 
 /// Decodes an image whose type is read from its content, within the memory bounds.
-fn decode(bytes: &[u8]) -> Result<DynamicImage, ServiceError> {
+fn decode(bytes: &[u8]) -> Result<DynamicImage, ApplicationError> {
     if bytes.is_empty() {
-        return Err(ServiceError::BadRequest("the thumbnail is empty".into()));
+        return Err(ApplicationError::Invalid("the thumbnail is empty".into()));
     }
     if looks_like_svg(bytes) {
         return Err(svg_refused());
     }
     let format = image::guess_format(bytes).map_err(|_| {
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "the thumbnail is not an image; upload {ACCEPTED} (the type is read from the \
              content, not from the file name)"
         ))
@@ -171,14 +174,14 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, ServiceError> {
         format,
         ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP
     ) {
-        return Err(ServiceError::BadRequest(format!(
+        return Err(ApplicationError::Invalid(format!(
             "{} thumbnails are not accepted; upload {ACCEPTED}",
             format_name(format)
         )));
     }
     let invalid = |err: ImageError| match err {
         ImageError::Limits(_) => too_many_pixels(None),
-        err => ServiceError::BadRequest(format!(
+        err => ApplicationError::Invalid(format!(
             "the thumbnail is not a valid {} image: {err}",
             format_name(format)
         )),
@@ -192,7 +195,7 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, ServiceError> {
     let mut decoder = reader.into_decoder().map_err(invalid)?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
-        return Err(ServiceError::BadRequest(
+        return Err(ApplicationError::Invalid(
             "the thumbnail has no pixels".into(),
         ));
     }
@@ -243,9 +246,9 @@ fn scale_down(image: DynamicImage, max_side: u32) -> DynamicImage {
 }
 
 /// Re-encodes the image (which drops all metadata) as a data URL.
-fn encode(image: &DynamicImage) -> Result<String, ServiceError> {
+fn encode(image: &DynamicImage) -> Result<String, ApplicationError> {
     let failed = |err: ImageError| {
-        ServiceError::BadRequest(format!("the thumbnail could not be re-encoded: {err}"))
+        ApplicationError::Invalid(format!("the thumbnail could not be re-encoded: {err}"))
     };
     let mut out = Vec::new();
     // An alpha channel that is opaque everywhere does not need PNG.
@@ -304,23 +307,23 @@ fn format_name(format: ImageFormat) -> String {
     }
 }
 
-fn svg_refused() -> ServiceError {
-    ServiceError::BadRequest(format!(
+fn svg_refused() -> ApplicationError {
+    ApplicationError::Invalid(format!(
         "SVG thumbnails are not accepted; upload {ACCEPTED}"
     ))
 }
 
-fn too_large(size: usize, limit: usize) -> ServiceError {
-    ServiceError::PayloadTooLarge(format!(
+fn too_large(size: usize, limit: usize) -> ApplicationError {
+    ApplicationError::TooLarge(format!(
         "the thumbnail is {} ({size} bytes), more than the limit of {} ({limit} bytes)",
         human_size(size),
         human_size(limit)
     ))
 }
 
-fn too_many_pixels(dimensions: Option<(u32, u32)>) -> ServiceError {
+fn too_many_pixels(dimensions: Option<(u32, u32)>) -> ApplicationError {
     let size = dimensions.map_or_else(String::new, |(w, h)| format!(" ({w}×{h} pixels)"));
-    ServiceError::BadRequest(format!(
+    ApplicationError::Invalid(format!(
         "the thumbnail image is too large to process{size}: at most {MAX_INPUT_SIDE} pixels \
          per side and about 40 megapixels"
     ))
@@ -387,9 +390,15 @@ mod tests {
         (header.to_owned(), image::load_from_memory(&bytes).unwrap())
     }
 
-    fn refused(result: Result<String, ServiceError>) -> (StatusCode, String) {
+    /// The refusal, with the status the routes give it.
+    fn refused(result: Result<String, ApplicationError>) -> (StatusCode, String) {
         let err = result.expect_err("must be refused");
-        (err.status(), err.to_string())
+        let status = match &err {
+            ApplicationError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApplicationError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            other => panic!("an unexpected refusal: {other:?}"),
+        };
+        (status, err.to_string())
     }
 
     fn crc32(bytes: &[u8]) -> u32 {

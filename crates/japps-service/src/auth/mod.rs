@@ -8,8 +8,6 @@
 
 pub(crate) mod csrf;
 
-use std::sync::Arc;
-
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT, AUTHORIZATION, SET_COOKIE};
 use axum::http::request::Parts;
@@ -18,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::Cookie;
 use japps_auth::legacy;
-use japps_hub::{User, UserToken};
+use japps_hub::UserToken;
 
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -26,13 +24,7 @@ use crate::state::AppState;
 /// The hub's session cookie; part of the identity cache key, as in JupyterHub's `HubAuth`.
 const HUB_SESSION_COOKIE: &str = "jupyterhub-session-id";
 
-/// An authenticated, authorized caller of the service.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) user: Arc<User>,
-    /// The caller's own hub token: actions on the hub run with it.
-    pub(crate) token: UserToken,
-}
+pub(crate) use crate::application::Caller;
 
 /// Where the caller's credentials came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -59,7 +59,7 @@ pub(crate) async fn from_git(
     );
     // Spawned: a client that goes away does not leave a clone half-removed.
     match tokio::spawn(git_config::app_config_from_git(repository, policy)).await {
-        Ok(result) => result.map(Json),
+        Ok(result) => result.map(Json).map_err(ServiceError::from),
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
         Err(_) => Err(ServiceError::BadGateway(
             "the service stopped before the repository was read".into(),

@@ -139,7 +139,7 @@ pub(crate) async fn create(
     form: AppForm,
 ) -> Result<Json<Value>, ServiceError> {
     Ok(answer(
-        lifecycle::create(&state, &caller, form.request, form.thumbnail).await?,
+        lifecycle::create(state.app(), &caller, form.request, form.thumbnail).await?,
     ))
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn edit(
     form: AppForm,
 ) -> Result<Json<Value>, ServiceError> {
     Ok(answer(
-        lifecycle::edit(&state, &caller, &name, form.request, form.thumbnail).await?,
+        lifecycle::edit(state.app(), &caller, &name, form.request, form.thumbnail).await?,
     ))
 }
 
@@ -214,7 +214,9 @@ pub(crate) async fn start(
     Query(query): Query<StartQuery>,
 ) -> Result<Json<u16>, ServiceError> {
     let owner = query.owner.as_deref().filter(|owner| !owner.is_empty());
-    Ok(Json(lifecycle::start(&state, &caller, owner, &name).await?))
+    Ok(Json(
+        lifecycle::start(state.app(), &caller, owner, &name).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -230,7 +232,9 @@ pub(crate) async fn start_default(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<u16>, ServiceError> {
-    Ok(Json(lifecycle::start(&state, &caller, None, "").await?))
+    Ok(Json(
+        lifecycle::start(state.app(), &caller, None, "").await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -281,7 +285,9 @@ pub(crate) async fn stop(
             )));
         }
     };
-    Ok(Json(lifecycle::stop(&state, &caller, &name, remove).await?))
+    Ok(Json(
+        lifecycle::stop(state.app(), &caller, &name, remove).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -304,5 +310,7 @@ pub(crate) async fn stop_default(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<u16>, ServiceError> {
-    Ok(Json(lifecycle::stop(&state, &caller, "", false).await?))
+    Ok(Json(
+        lifecycle::stop(state.app(), &caller, "", false).await?,
+    ))
 }

@@ -9,16 +9,16 @@ use japps_domain::git::shorten;
 use serde_norway::Value as Yaml;
 
 use super::human_bytes;
-use crate::error::ServiceError;
+use crate::application::ApplicationError;
 
 /// The largest `conda-project.yml` read.
 const MAX_PROJECT_FILE_BYTES: u64 = 1024 * 1024;
 /// The variables that name app fields start with this.
 const FIELD_PREFIX: &str = "JHUB_APP_CONFIG_";
 
-pub(super) fn invalid_project(reason: String) -> ServiceError {
+pub(super) fn invalid_project(reason: String) -> ApplicationError {
     tracing::info!(reason = %reason, "invalid conda-project");
-    ServiceError::BadRequest(format!("Invalid conda-project: {reason}"))
+    ApplicationError::Invalid(format!("Invalid conda-project: {reason}"))
 }
 
 /// `conda-project.yml` (or `.yaml`) in `directory`, inside the clone, at most
@@ -27,7 +27,7 @@ pub(super) fn read_project_file(
     root: &Path,
     directory: &Path,
     shown_dir: &str,
-) -> Result<Vec<u8>, ServiceError> {
+) -> Result<Vec<u8>, ApplicationError> {
     for name in ["conda-project.yml", "conda-project.yaml"] {
         let candidate = directory.join(name);
         if candidate.symlink_metadata().is_err() {

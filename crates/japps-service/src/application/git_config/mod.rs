@@ -46,8 +46,8 @@ use utoipa::ToSchema;
 use self::clone::{CLONES, CloneError, clone};
 use self::conda_project::{app_fields, invalid_project, parse_conda_project, read_project_file};
 use self::policy::{check_length, check_ref, check_url, inside};
+use crate::application::ApplicationError;
 use crate::application::thumbnails::{self, ThumbnailPolicy};
-use crate::error::ServiceError;
 
 /// The repository to read: the request body, echoed in the answer (jhub-apps'
 /// `Repository`).
@@ -76,16 +76,16 @@ struct RepositoryBody {
 
 impl GitRepository {
     /// Parses the request body: JSON `{url, config_directory=".", ref="main"}`.
-    pub(crate) fn from_json(body: &[u8]) -> Result<Self, ServiceError> {
+    pub(crate) fn from_json(body: &[u8]) -> Result<Self, ApplicationError> {
         let body: RepositoryBody = serde_json::from_slice(body).map_err(|err| {
-            ServiceError::BadRequest(format!(
+            ApplicationError::Invalid(format!(
                 "the body must be JSON {{\"url\": ..., \"config_directory\": \".\", \"ref\": \"main\"}}: {err}"
             ))
         })?;
         let url = body
             .url
             .filter(|url| !url.is_empty())
-            .ok_or_else(|| ServiceError::BadRequest("`url` is required".into()))?;
+            .ok_or_else(|| ApplicationError::Invalid("`url` is required".into()))?;
         Ok(Self {
             url,
             config_directory: body
@@ -147,14 +147,14 @@ impl GitPolicy {
 pub(crate) async fn app_config_from_git(
     repository: GitRepository,
     policy: GitPolicy,
-) -> Result<JHubAppConfig, ServiceError> {
+) -> Result<JHubAppConfig, ApplicationError> {
     let source = check_url(&repository.url, policy.allow_local)?;
     check_ref(&repository.git_ref)?;
     check_length("config_directory", &repository.config_directory)?;
     let shown = redact_url(&repository.url);
     let failed = |reason: &str| {
         tracing::warn!(url = %shown, git_ref = %repository.git_ref, reason, "repository clone failed");
-        ServiceError::BadRequest(format!("Repository clone failed: {shown}"))
+        ApplicationError::Invalid(format!("Repository clone failed: {shown}"))
     };
 
     let deadline = Instant::now() + policy.timeout;
@@ -193,7 +193,7 @@ pub(crate) async fn app_config_from_git(
                 reason = %err,
                 "repository clone failed"
             );
-            Err(ServiceError::BadRequest(match detail {
+            Err(ApplicationError::Invalid(match detail {
                 Some(detail) => format!("Repository clone failed: {shown} ({detail})"),
                 None => format!("Repository clone failed: {shown}"),
             }))
@@ -218,16 +218,16 @@ fn read_app_config(
     root: &Path,
     repository: GitRepository,
     policy: &GitPolicy,
-) -> Result<JHubAppConfig, ServiceError> {
+) -> Result<JHubAppConfig, ApplicationError> {
     let root = root.canonicalize().map_err(|err| {
         tracing::warn!(error = %err, "the clone has no root directory");
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "Repository clone failed: {}",
             redact_url(&repository.url)
         ))
     })?;
     let missing_directory = || {
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "Path '{}' doesn't exists in the repository.",
             shorten(&repository.config_directory)
         ))
@@ -239,7 +239,7 @@ fn read_app_config(
     let text = read_project_file(&root, &directory, &repository.config_directory)?;
     let variables = parse_conda_project(&text).map_err(invalid_project)?;
     let fields = app_fields(variables).map_err(|errors| {
-        ServiceError::BadRequest(format!("Validation error: {}", errors.join("; ")))
+        ApplicationError::Invalid(format!("Validation error: {}", errors.join("; ")))
     })?;
     let thumbnail = match &fields.thumbnail_path {
         Some(path) => read_thumbnail(&root, path, &policy.thumbnail)?,
@@ -265,10 +265,10 @@ fn read_thumbnail(
     root: &Path,
     path: &str,
     policy: &ThumbnailPolicy,
-) -> Result<String, ServiceError> {
+) -> Result<String, ApplicationError> {
     let shown = shorten(path);
     let not_a_file = || {
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "Validation error: thumbnail_path: '{shown}' is not a file in the repository"
         ))
     };
@@ -281,13 +281,13 @@ fn read_thumbnail(
         .and_then(|handle| handle.take(limit.saturating_add(1)).read_to_end(&mut bytes))
         .map_err(|_| not_a_file())?;
     if bytes.len() as u64 > limit {
-        return Err(ServiceError::BadRequest(format!(
+        return Err(ApplicationError::Invalid(format!(
             "Validation error: thumbnail_path: '{shown}' is larger than {}",
             human_bytes(limit)
         )));
     }
     thumbnails::data_url_from_upload(&bytes, policy).map_err(|err| {
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "Validation error: thumbnail_path: '{shown}': {err}"
         ))
     })
@@ -333,7 +333,7 @@ pub(crate) mod tests {
             b"{\"url\": 5}",
             b"",
         ] {
-            let Err(ServiceError::BadRequest(_)) = GitRepository::from_json(bad) else {
+            let Err(ApplicationError::Invalid(_)) = GitRepository::from_json(bad) else {
                 panic!("{:?}", String::from_utf8_lossy(bad));
             };
         }
@@ -379,7 +379,7 @@ pub(crate) mod tests {
             "sub",
             "missing.png",
         ] {
-            let Err(ServiceError::BadRequest(detail)) = read_thumbnail(&root, escape, &policy())
+            let Err(ApplicationError::Invalid(detail)) = read_thumbnail(&root, escape, &policy())
             else {
                 panic!("{escape}");
             };
@@ -390,7 +390,7 @@ pub(crate) mod tests {
             assert!(!detail.contains("root:"), "{detail}");
         }
         // Not an image: refused with 400, whatever the upload check says.
-        let Err(ServiceError::BadRequest(detail)) =
+        let Err(ApplicationError::Invalid(detail)) =
             read_thumbnail(&root, "sub/file.txt", &policy())
         else {
             panic!("a text file is not a thumbnail");
@@ -404,7 +404,7 @@ pub(crate) mod tests {
             max_upload_bytes: 100,
             max_side: 64,
         };
-        let Err(ServiceError::BadRequest(detail)) = read_thumbnail(&root, "sub/logo.png", &small)
+        let Err(ApplicationError::Invalid(detail)) = read_thumbnail(&root, "sub/logo.png", &small)
         else {
             panic!("too large");
         };
@@ -428,9 +428,9 @@ pub(crate) mod tests {
         GitPolicy::from_config(&JAppsConfig::default())
     }
 
-    fn detail(result: Result<JHubAppConfig, ServiceError>) -> String {
+    fn detail(result: Result<JHubAppConfig, ApplicationError>) -> String {
         match result {
-            Err(ServiceError::BadRequest(detail)) => detail,
+            Err(ApplicationError::Invalid(detail)) => detail,
             other => panic!("{other:?}"),
         }
     }

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use japps_domain::git::{redact_url, shorten};
 use url::Url;
 
-use crate::error::ServiceError;
+use crate::application::ApplicationError;
 
 /// The longest URL, ref or path accepted.
 const MAX_INPUT_CHARS: usize = 4096;
@@ -22,9 +22,9 @@ pub(super) fn protocols(allow_local: bool) -> &'static [&'static str] {
 
 /// Checks a repository URL against the policy and returns what git is given: the URL as
 /// parsed (so git sees what was checked), or a local path when those are allowed.
-pub(crate) fn check_url(url: &str, allow_local: bool) -> Result<String, ServiceError> {
+pub(crate) fn check_url(url: &str, allow_local: bool) -> Result<String, ApplicationError> {
     let refused = || {
-        ServiceError::BadRequest(format!(
+        ApplicationError::Invalid(format!(
             "Repository URL not allowed: {} (use an https://, http:// or git:// URL{})",
             redact_url(url),
             if allow_local {
@@ -67,7 +67,7 @@ pub(crate) fn check_url(url: &str, allow_local: bool) -> Result<String, ServiceE
 }
 
 /// A branch or tag name git would accept (a subset of `git check-ref-format`).
-pub(super) fn check_ref(git_ref: &str) -> Result<(), ServiceError> {
+pub(super) fn check_ref(git_ref: &str) -> Result<(), ApplicationError> {
     let valid = !git_ref.is_empty()
         && git_ref.chars().count() <= 255
         && !git_ref.starts_with(['-', '/', '.'])
@@ -84,16 +84,16 @@ pub(super) fn check_ref(git_ref: &str) -> Result<(), ServiceError> {
     if valid {
         Ok(())
     } else {
-        Err(ServiceError::BadRequest(format!(
+        Err(ApplicationError::Invalid(format!(
             "ref {:?} is not a valid branch or tag name",
             shorten(git_ref)
         )))
     }
 }
 
-pub(super) fn check_length(field: &str, value: &str) -> Result<(), ServiceError> {
+pub(super) fn check_length(field: &str, value: &str) -> Result<(), ApplicationError> {
     if value.chars().count() > MAX_INPUT_CHARS {
-        return Err(ServiceError::BadRequest(format!("{field} is too long")));
+        return Err(ApplicationError::Invalid(format!("{field} is too long")));
     }
     Ok(())
 }
@@ -124,7 +124,7 @@ mod tests {
 
     fn refused(url: &str, allow_local: bool) -> String {
         match check_url(url, allow_local) {
-            Err(ServiceError::BadRequest(detail)) => detail,
+            Err(ApplicationError::Invalid(detail)) => detail,
             other => panic!("{url}: {other:?}"),
         }
     }
