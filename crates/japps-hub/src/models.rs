@@ -1,4 +1,4 @@
-//! Typed hub models (research §3), read leniently.
+//! Typed hub models (JupyterHub's REST API, 5.5 and 6.x), read leniently.
 //!
 //! The hub leaves out fields the token has no scope for, adds fields across
 //! versions (`display_name`, `user_info` in 6.x), and some deployments patch
@@ -56,7 +56,7 @@ pub struct User {
     pub extra: Map<String, Value>,
 }
 
-/// A server model (research §3.2). A stopped server (listed with
+/// A server model. A stopped server (listed with
 /// `include_stopped`) has `ready: false, stopped: true, pending: None`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Server {
@@ -96,7 +96,7 @@ pub struct Server {
     pub state: Option<Value>,
 }
 
-/// A group model (research §3.5).
+/// A group model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     #[serde(default)]
@@ -110,7 +110,7 @@ pub struct Group {
     pub roles: Vec<String>,
 }
 
-/// A value of the `GET /services` dict (research §3.5).
+/// A value of the `GET /services` dict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     pub name: String,
@@ -135,7 +135,7 @@ pub struct Service {
     pub roles: Vec<String>,
 }
 
-/// One share of a server (research §3.4).
+/// One share of a server (`GET /users/{name}/shared`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareItem {
     pub server: SharedServer,
@@ -181,8 +181,7 @@ pub struct StartServer {
 }
 
 impl StartServer {
-    /// The POST body for this hub version (research §0.1, §3.3), or `None`
-    /// for an empty body.
+    /// The POST body for this hub version, or `None` for an empty body.
     ///
     /// 6.x reads a top-level `display_name`/`user_options` key as the new
     /// form. 5.x takes the whole body as user_options and has no display

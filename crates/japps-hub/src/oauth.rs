@@ -1,4 +1,4 @@
-//! The server side of the OAuth login (research §2.1 step 3): exchanging the
+//! The server side of the OAuth login (step 3 of the hub's authorization-code flow): exchanging the
 //! authorization code for the user's hub token.
 //!
 //! It lives here because this crate is the only place japps talks to the hub,

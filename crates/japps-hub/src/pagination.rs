@@ -1,4 +1,4 @@
-//! The hub's pagination envelope (research §3.2, §3.4).
+//! The hub's pagination envelope (`Accept: application/jupyterhub-pagination+json`).
 //!
 //! Listings are asked for with the pagination `Accept` header and read as
 //! `{"items": [...], "_pagination": {"offset", "limit", "total", "next"}}`.

@@ -1,7 +1,7 @@
 //! Counting hub calls.
 //!
 //! The hub is the bottleneck of every JupyterHub, so japps promises a budget
-//! of hub calls per service request (SPEC §1). Every call this crate makes is
+//! of hub calls per service request (the budget the real-hub tests assert). Every call this crate makes is
 //! counted here once, under its endpoint key (`GET /users/{name}`, not the
 //! concrete path), *before* it is sent: an attempt that times out or fails
 //! still cost the hub something.

@@ -1,6 +1,6 @@
 //! The apps a user sees: their own named servers and the servers shared with them.
 //!
-//! Budget (SPEC §1): the caller's own model and the list of shares run concurrently (2 hub
+//! Budget: the caller's own model and the list of shares run concurrently (2 hub
 //! calls), then one `GET /users/{owner}` per distinct owner of a shared server, at most 10
 //! at once. Never a listing of all users, so the cost does not grow with the hub.
 

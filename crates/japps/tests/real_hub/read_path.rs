@@ -1,5 +1,5 @@
 //! The read hot path against a real hub: every read endpoint's exact hub-call budget
-//! (SPEC §1) with a warm identity cache, shapes, sharing across owners, and a cost that does
+//! (the README's table) with a warm identity cache, shapes, sharing across owners, and a cost that does
 //! not grow with the number of users on the hub.
 
 use std::collections::{BTreeMap, BTreeSet};
