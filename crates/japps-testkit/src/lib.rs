@@ -442,10 +442,17 @@ impl TestHub {
         &self.japps_token
     }
 
-    /// Creates users in one bulk call.
+    /// Creates users in one bulk call. Hundreds of users take the hub a while on a busy
+    /// machine: fixtures get more time than the service's own hub calls.
     pub async fn create_users(&self, names: &[&str]) {
         let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
-        self.admin_client()
+        let mut config = HubClientConfig::new(
+            self.api_url.clone(),
+            ServiceToken::new(self.admin_token.clone()),
+        );
+        config.timeout = std::time::Duration::from_secs(180);
+        HubClient::new(config)
+            .expect("hub client")
             .as_service()
             .create_users(&names)
             .await
