@@ -236,7 +236,7 @@ async fn server_list_cost_does_not_grow_with_the_hub(release: HubRelease) {
     // 1000 users, then two owners created after them, so beyond the first 200 of any
     // listing (JupyterHub lists users in creation order).
     let more: Vec<String> = (10..1000).map(|i| format!("user-{i:04}")).collect();
-    for chunk in more.chunks(250) {
+    for chunk in more.chunks(100) {
         hub.create_users(&chunk.iter().map(String::as_str).collect::<Vec<_>>())
             .await;
     }
