@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod browser;
+mod chrome;
 mod config;
 mod hub_metrics;
 mod process;
@@ -32,6 +33,7 @@ pub use browser::{
     Browser, Cookie, HUB_LOGIN_COOKIE, SameSite, Visit, is_removal, parse_set_cookie,
     response_set_cookies,
 };
+pub use chrome::{Chrome, DEFAULT_WAIT, DESKTOP, Violation, ViolationNode, axe_path, fantoccini};
 pub use config::{HubOptions, JhubAppsOptions};
 use process::HubProcess;
 
@@ -729,12 +731,14 @@ pub fn random_token() -> String {
 
 /// Generates, for each named async test function `fn name(release: HubRelease)`, one
 /// `#[tokio::test]` per supported JupyterHub release: `hub_5_5::name` and `hub_6_1::name`.
+/// Attributes written before a name (e.g. `#[ignore = "why"]`) go on both tests.
 #[macro_export]
 macro_rules! real_hub_tests {
-    ($($name:ident),+ $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),+ $(,)?) => {
         mod hub_5_5 {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attr])*
                 async fn $name() {
                     super::$name($crate::HubRelease::V5_5).await;
                 }
@@ -743,6 +747,7 @@ macro_rules! real_hub_tests {
         mod hub_6_1 {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attr])*
                 async fn $name() {
                     super::$name($crate::HubRelease::V6_1).await;
                 }
