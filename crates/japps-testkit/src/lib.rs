@@ -576,7 +576,10 @@ impl TestHub {
         done: impl Fn(&japps_hub::Server) -> bool,
     ) {
         let client = self.admin_client();
-        for _ in 0..200 {
+        // A spawn takes well under a second on an idle machine, but a test run keeps both
+        // cores busy with other hubs and browsers.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             let model = client
                 .as_service()
                 .user(user, true)
