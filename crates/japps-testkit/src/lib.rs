@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod browser;
+mod chrome;
 mod config;
 mod hub_metrics;
 mod process;
@@ -32,6 +33,7 @@ pub use browser::{
     Browser, Cookie, HUB_LOGIN_COOKIE, SameSite, Visit, is_removal, parse_set_cookie,
     response_set_cookies,
 };
+pub use chrome::{Chrome, DEFAULT_WAIT, DESKTOP, Violation, ViolationNode, axe_path, fantoccini};
 pub use config::{HubOptions, JhubAppsOptions};
 use process::HubProcess;
 
@@ -581,7 +583,10 @@ impl TestHub {
         done: impl Fn(&japps_hub::Server) -> bool,
     ) {
         let client = self.admin_client();
-        for _ in 0..200 {
+        // A spawn takes well under a second on an idle machine, but a test run keeps both
+        // cores busy with other hubs and browsers.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             let model = client
                 .as_service()
                 .user(user, true)
@@ -736,12 +741,14 @@ pub fn random_token() -> String {
 
 /// Generates, for each named async test function `fn name(release: HubRelease)`, one
 /// `#[tokio::test]` per supported JupyterHub release: `hub_5_5::name` and `hub_6_1::name`.
+/// Attributes written before a name (e.g. `#[ignore = "why"]`) go on both tests.
 #[macro_export]
 macro_rules! real_hub_tests {
-    ($($name:ident),+ $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),+ $(,)?) => {
         mod hub_5_5 {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attr])*
                 async fn $name() {
                     super::$name($crate::HubRelease::V5_5).await;
                 }
@@ -750,6 +757,7 @@ macro_rules! real_hub_tests {
         mod hub_6_1 {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attr])*
                 async fn $name() {
                     super::$name($crate::HubRelease::V6_1).await;
                 }
