@@ -7,6 +7,7 @@
 mod catalog;
 mod git_config;
 mod hub_client;
+mod hub_pages;
 mod launcher;
 mod lifecycle;
 mod login;
