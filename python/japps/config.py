@@ -292,6 +292,13 @@ class JAppsConfig(LoggingConfigurable):
         "listing more is refused with 400.",
     ).tag(config=True)
 
+    keep_hub_home = Bool(
+        False,
+        help="Keep JupyterHub's own home page at /hub/home and the hub's own "
+        "landing after login. By default /hub/, /hub/home and the login land "
+        "on the launcher's home; it stays at /services/japps/ either way.",
+    ).tag(config=True)
+
     cookie_secret_file = Unicode(
         "japps_cookie_secret",
         help="File holding the key that encrypts the service's session cookie, "

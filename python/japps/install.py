@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import sys
+from pathlib import Path
 
 from traitlets.config import LazyConfigValue
 
@@ -17,6 +18,12 @@ from .spawner import resolve_spawner_class, subclass_spawner
 log = logging.getLogger("JupyterHub.japps")
 
 SERVICE_NAME = "japps"
+
+# The hub's pages in japps' look (page.html and what builds on it), and the home page
+# that hands over to japps' home; both directories name the service as SERVICE_NAME.
+TEMPLATES = Path(__file__).parent / "templates"
+HUB_TEMPLATES = str(TEMPLATES / "hub")
+LANDING_TEMPLATES = str(TEMPLATES / "landing")
 SERVICE_ROLE = "japps-service"
 
 # What the service does with its own token: reads for pages and background
@@ -138,7 +145,38 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
     _merge_role(roles, "user", user_scopes, default_scopes=["self", *extra])
     hub.load_roles = roles
 
+    _install_pages(hub, cfg.keep_hub_home)
     return c
+
+
+def _install_pages(hub, keep_hub_home):
+    """Put japps' templates in front of the operator's, and land users on japps' home.
+
+    Prepended, so paths the operator adds after this call (or appends to) come first
+    or are searched first by name; a later plain assignment replaces ours entirely.
+    """
+    ours = [HUB_TEMPLATES] if keep_hub_home else [LANDING_TEMPLATES, HUB_TEMPLATES]
+    theirs = [
+        p
+        for p in _configured(hub, "template_paths", []) or []
+        if p not in (HUB_TEMPLATES, LANDING_TEMPLATES)
+    ]
+    hub.template_paths = ours + theirs
+    if keep_hub_home:
+        return
+    current = _configured(hub, "default_url", "")
+    # jhub-apps' documented setting, "/hub/home", meant its launcher; it now costs an
+    # extra hop through the hand-over page, so it becomes the launcher itself.
+    if not current or current == _landing or (
+        isinstance(current, str) and current.rstrip("/") in ("/hub/home", "/hub")
+    ):
+        hub.default_url = _landing
+
+
+def _landing(handler):
+    """japps' home under the hub's base_url: read per request, so a base_url set after
+    install_jhub_apps counts too."""
+    return f"{handler.base_url}services/{SERVICE_NAME}/"
 
 
 def _service_spec(cfg, c, oauth_no_confirm, evaluating=False, config_file=None):

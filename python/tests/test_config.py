@@ -30,6 +30,7 @@ JAPPS_DEFAULTS = {
     "launcher_args": [],
     "service_port": 10202,
     "grant_sharing_scopes": True,
+    "keep_hub_home": False,
     "identity_cache_max_age": 300,
     "callable_cache_seconds": 60,
     "cookie_secret_file": "japps_cookie_secret",

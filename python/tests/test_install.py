@@ -12,7 +12,7 @@ from traitlets.config import LazyConfigValue
 from traitlets.config.loader import PyFileConfigLoader
 
 from helpers import japps_config, japps_service, role
-from japps import install_jhub_apps
+from japps import install, install_jhub_apps
 
 SERVICE_SCOPES = [
     "list:users",
@@ -161,6 +161,7 @@ def test_japps_config_round_trips(c, work_dir):
         "git_clone_max_bytes": 100 * 1024 * 1024,
         "git_clone_timeout": 60,
         "grant_sharing_scopes": True,
+        "keep_hub_home": False,
         "hub_host": "127.0.0.1",
         "identity_cache_max_age": 60,
         "japps_bin": "japps",
@@ -565,7 +566,7 @@ def _load_config_file(path):
 
 CALLING_CONFIG = """\
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from japps import install_jhub_apps
+from japps import install, install_jhub_apps
 c = get_config()  # noqa: F821
 {extra}
 install_jhub_apps(c, SimpleLocalProcessSpawner)
@@ -601,3 +602,65 @@ def test_evaluation_mode_creates_no_key_file(c, work_dir, monkeypatch, caplog):
     # Everything else is as in the hub, so config code after the call still works.
     assert japps_config(c)["callables"] == []
     assert role(c, "japps-service")
+
+
+# --- the hub's pages ---------------------------------------------------------------------
+
+
+class _Handler:
+    def __init__(self, base_url):
+        self.base_url = base_url
+
+
+def test_templates_and_landing_installed(c):
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.template_paths == [install.LANDING_TEMPLATES, install.HUB_TEMPLATES]
+    for path in c.JupyterHub.template_paths:
+        assert os.path.isdir(path)
+    assert os.path.isfile(os.path.join(install.HUB_TEMPLATES, "page.html"))
+    assert os.path.isfile(os.path.join(install.HUB_TEMPLATES, "not_running.html"))
+    assert os.path.isfile(os.path.join(install.LANDING_TEMPLATES, "home.html"))
+    landing = c.JupyterHub.default_url
+    assert landing(_Handler("/")) == "/services/japps/"
+    assert landing(_Handler("/prefix/")) == "/prefix/services/japps/"
+
+
+def test_templates_prepended_to_the_operators(c):
+    c.JupyterHub.template_paths = ["/srv/mine"]
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.template_paths == [
+        install.LANDING_TEMPLATES,
+        install.HUB_TEMPLATES,
+        "/srv/mine",
+    ]
+    # Set afterwards, the operator's own come first.
+    c.JupyterHub.template_paths.insert(0, "/srv/later")
+    assert c.JupyterHub.template_paths[0] == "/srv/later"
+
+
+def test_templates_appended_lazily_are_kept(c):
+    c.JupyterHub.template_paths.append("/srv/mine")
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.template_paths[-1] == "/srv/mine"
+    assert c.JupyterHub.template_paths[0] == install.LANDING_TEMPLATES
+
+
+def test_keep_hub_home(c):
+    c.JAppsConfig.keep_hub_home = True
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.template_paths == [install.HUB_TEMPLATES]
+    assert "default_url" not in c.JupyterHub
+
+
+def test_operators_default_url_is_kept(c):
+    c.JupyterHub.default_url = "/hub/admin"
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.default_url == "/hub/admin"
+
+
+@pytest.mark.parametrize("url", ["/hub/home", "/hub/home/", "/hub/"])
+def test_jhub_apps_default_url_becomes_the_launcher(c, url):
+    c.JupyterHub.default_url = url
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.default_url(_Handler("/")) == "/services/japps/"

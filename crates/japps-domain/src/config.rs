@@ -76,6 +76,9 @@ pub struct JAppsConfig {
     /// japps only: the most users and groups (together) one app may be shared with; each
     /// is one hub call when the app is saved.
     pub max_share_targets: usize,
+    /// japps only: whether the hub keeps its own home page and landing (the plugin then
+    /// leaves `/hub/home` and `default_url` alone); the launcher home stays at its prefix.
+    pub keep_hub_home: bool,
     /// Names of settings that are Python callables in the hub configuration.
     pub callables: Vec<String>,
     /// `c.JupyterHub.template_vars`: the theme of the launcher pages.
@@ -104,6 +107,7 @@ impl Default for JAppsConfig {
             japps_bin: "japps".into(),
             service_port: 10202,
             grant_sharing_scopes: true,
+            keep_hub_home: false,
             identity_cache_max_age: 300,
             callable_cache_seconds: 60,
             thumbnail_max_bytes: 5 * 1024 * 1024,

@@ -8,6 +8,7 @@ mod browser;
 mod catalog;
 mod git_config;
 mod hub_client;
+mod hub_pages;
 mod launcher;
 mod lifecycle;
 mod login;
