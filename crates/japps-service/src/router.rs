@@ -17,6 +17,7 @@ use crate::routes::{
     theme, user,
 };
 use crate::state::AppState;
+use crate::web;
 
 pub fn router(state: AppState) -> Result<Router, ServiceError> {
     let prefix = state.settings().prefix.clone();
@@ -31,7 +32,10 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
         .saturating_add(1 << 20);
 
     let mut router = Router::new()
-        .route(&at(""), get(status::get))
+        .route(&at(""), get(web::home::root))
+        .route(&at("static/web/app.css"), get(web::assets::css))
+        .route(&at("static/web/app.js"), get(web::assets::js))
+        .route(&at("thumbnail/{owner}/{server}"), get(web::home::thumbnail))
         .route(&at("status"), get(status::get))
         .route(&at("jhub-login"), get(login::start))
         .route(&at("oauth_callback"), get(login::callback))
