@@ -136,7 +136,11 @@ impl From<Library> for AppsView {
     fn from(library: Library) -> Self {
         Self {
             user_apps: library.user_apps,
-            shared_apps: library.shared_apps.into_iter().map(|app| app.view).collect(),
+            shared_apps: library
+                .shared_apps
+                .into_iter()
+                .map(|app| app.view)
+                .collect(),
         }
     }
 }

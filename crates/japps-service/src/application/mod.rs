@@ -58,8 +58,9 @@ impl Context {
         let identities =
             Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
         let catalog = Catalog::new(&settings);
-        let shared_apps =
-            SharedAppCache::new(Duration::from_secs(settings.config.shared_app_cache_seconds));
+        let shared_apps = SharedAppCache::new(Duration::from_secs(
+            settings.config.shared_app_cache_seconds,
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,

@@ -30,7 +30,9 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<AppsView>, ServiceError> {
-    Ok(Json(apps::library(state.app(), &caller, false).await?.into()))
+    Ok(Json(
+        apps::library(state.app(), &caller, false).await?.into(),
+    ))
 }
 
 #[utoipa::path(

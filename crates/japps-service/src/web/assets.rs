@@ -11,10 +11,34 @@ pub(crate) const JS: &str = include_str!("../../assets/web/app.js");
 /// A day: the `?v=` query changes with every release, so stale copies are never used.
 const CACHE: &str = "public, max-age=86400";
 
+#[utoipa::path(
+    get,
+    path = "/static/web/app.css",
+    operation_id = "web_css",
+    tag = "static",
+    summary = "The launcher pages' stylesheet",
+    description = "Embedded in the binary; pages link it with `?v=<version>`. Public; cached \
+        for a day.",
+    responses((status = 200, description = "The stylesheet.", body = String,
+        content_type = "text/css; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
 pub(crate) async fn css() -> Response {
     asset("text/css; charset=utf-8", CSS)
 }
 
+#[utoipa::path(
+    get,
+    path = "/static/web/app.js",
+    operation_id = "web_js",
+    tag = "static",
+    summary = "The launcher pages' script",
+    description = "Embedded in the binary; pages link it with `?v=<version>`. Public; cached \
+        for a day.",
+    responses((status = 200, description = "The script.", body = String,
+        content_type = "text/javascript; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
 pub(crate) async fn js() -> Response {
     asset("text/javascript; charset=utf-8", JS)
 }

@@ -22,6 +22,7 @@ use crate::application::apps::{self, Library, ServerView};
 use crate::application::services::ServiceView;
 use crate::application::{Caller, catalog, thumbnails};
 use crate::error::ServiceError;
+use crate::routes::responses::LoginErrors;
 use crate::routes::status;
 use crate::state::AppState;
 
@@ -59,14 +60,33 @@ pub(crate) async fn root(
     let library = apps::library(state.app(), &caller, true).await?;
     let page = HomePage::new(&state, &caller, library, query.headless());
     let html = state.templates().render("home.html", page.context(&state));
-    Ok((
-        [(VARY, "accept"), (CACHE_CONTROL, "no-store")],
-        Html(html),
-    )
-        .into_response())
+    Ok(([(VARY, "accept"), (CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
 /// `GET thumbnail/{owner}/{server}`: the stored picture of an app the caller sees.
+#[utoipa::path(
+    get,
+    path = "/thumbnail/{owner}/{server}",
+    operation_id = "thumbnail",
+    tag = "apps",
+    summary = "An app's thumbnail",
+    description = "The picture stored with one of the caller's apps or an app shared with \
+        them, as image bytes. The home page links it with `?v=<hash of the picture>`, so it \
+        is cached as immutable. One hub call (an owner not cached: two).",
+    params(
+        ("owner" = String, Path, description = "The app's owner.", example = "alice"),
+        ("server" = String, Path, description = "The app's server name.", example = "sales"),
+    ),
+    responses(
+        (status = 200, description = "The picture.", body = String, content_type = "image/png",
+            headers(("cache-control" = String,
+                description = "`private, max-age=31536000, immutable`"))),
+        (status = 404, description = "No such app for the caller, or it has no picture.",
+            body = crate::error::ErrorBody),
+        LoginErrors,
+    ),
+    security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
+)]
 pub(crate) async fn thumbnail(
     State(state): State<AppState>,
     caller: Caller,
@@ -200,7 +220,14 @@ impl HomePage {
         for shared in library.shared_apps {
             groups.extend(shared.groups.iter().cloned());
             let owner = shared.owner.clone();
-            cards.push(Card::new(links, caller, &owner, shared.view, true, shared.groups));
+            cards.push(Card::new(
+                links,
+                caller,
+                &owner,
+                shared.view,
+                true,
+                shared.groups,
+            ));
         }
         // Most recently active first, as the page's default sort: no reordering on load.
         cards.sort_by(|a, b| b.activity.cmp(&a.activity).then(a.title.cmp(&b.title)));
@@ -294,7 +321,13 @@ impl Card {
         };
         let framework = text("framework").to_lowercase();
         let framework_label = Framework::from_name(&framework).map_or_else(
-            || capitalised(if framework.is_empty() { "custom" } else { &framework }),
+            || {
+                capitalised(if framework.is_empty() {
+                    "custom"
+                } else {
+                    &framework
+                })
+            },
             |known| known.display_name().to_owned(),
         );
         let title = [
@@ -433,7 +466,9 @@ fn may_start(caller: &Caller, owner: &str, server: &str) -> (bool, String) {
     } else {
         (
             false,
-            format!("Only {owner} or an administrator can start this app. Ask {owner} to start it."),
+            format!(
+                "Only {owner} or an administrator can start this app. Ask {owner} to start it."
+            ),
         )
     }
 }
@@ -590,4 +625,186 @@ fn path_segment(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use japps_hub::{Server, User, UserToken};
+    use serde_json::json;
+
+    use super::*;
+    use crate::application::apps::SharedApp;
+    use crate::settings::Settings;
+
+    fn state(config: Value) -> AppState {
+        let settings = Settings::from_vars(vec![
+            (
+                "JUPYTERHUB_API_TOKEN".to_owned(),
+                "unit-test-token".to_owned(),
+            ),
+            ("JAPPS_CONFIG".to_owned(), config.to_string()),
+        ])
+        .unwrap();
+        AppState::new(settings).unwrap()
+    }
+
+    fn caller(name: &str, admin: bool, scopes: &[&str]) -> Caller {
+        let user: User = serde_json::from_value(json!({
+            "kind": "user", "name": name, "admin": admin,
+            "scopes": scopes,
+        }))
+        .unwrap();
+        Caller {
+            user: Arc::new(user),
+            token: UserToken::new("t".into()),
+        }
+    }
+
+    fn server(owner: &str, name: &str, options: Value, ready: bool) -> ServerView {
+        let server: Server = serde_json::from_value(json!({
+            "name": name, "full_name": format!("{owner}/{name}"), "url": format!("/user/{owner}/{name}/"),
+            "ready": ready, "stopped": !ready, "pending": null,
+            "last_activity": "2026-01-02T03:04:05.000000Z", "user_options": options,
+        }))
+        .unwrap();
+        ServerView::from(server)
+    }
+
+    fn library() -> Library {
+        let evil = json!({"jhub_app": true, "display_name": "<img src=x onerror=alert(1)>",
+            "description": "</script><script>alert(2)</script>", "framework": "panel",
+            "thumbnail": "data:image/png;base64,iVBORw0KGgo=",
+            "share_with": {"users": [], "groups": ["team"]}});
+        Library {
+            user_apps: vec![
+                server("alice", "", json!({}), true),
+                server("alice", "evil", evil, false),
+                server("alice", "plain", json!({}), false),
+            ],
+            shared_apps: vec![SharedApp {
+                owner: "bob".into(),
+                view: server(
+                    "bob",
+                    "dash",
+                    json!({"jhub_app": true, "display_name": "Bob's Dash", "framework": "plotlydash"}),
+                    true,
+                ),
+                groups: BTreeSet::from(["team".to_owned()]),
+            }],
+            services: BTreeMap::new(),
+        }
+    }
+
+    fn render(state: &AppState, caller: &Caller, headless: bool) -> String {
+        let page = HomePage::new(state, caller, library(), headless);
+        state.templates().render("home.html", page.context(state))
+    }
+
+    #[test]
+    fn cards_are_rendered_and_escaped() {
+        let state = state(json!({"template_vars": {"hub_title": "Lab <hub>"}}));
+        let html = render(&state, &caller("alice", false, &[]), false);
+        std::fs::write(std::env::temp_dir().join("japps-home.html"), &html).ok();
+        assert!(!html.contains("<img src=x"), "{html}");
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(!html.contains("</script><script>alert(2)"));
+        assert!(html.contains("Lab &lt;hub&gt;"));
+        assert!(html.contains(r#"data-app="alice/evil" data-status="ready" data-owner="alice""#));
+        assert!(html.contains(r#"data-app="bob/dash" data-status="running""#));
+        assert!(html.contains(r#"data-privacy="shared""#));
+        assert!(
+            html.contains(r#"data-app="alice/" data-status="running""#),
+            "default server card"
+        );
+        assert!(
+            !html.contains("alice/plain"),
+            "plain named servers are not apps"
+        );
+        assert!(html.contains("/services/japps/thumbnail/alice/evil?v="));
+        assert!(
+            !html.contains("data:image/png"),
+            "thumbnails are not inlined"
+        );
+        assert!(html.contains(r#"id="topbar""#));
+        assert!(!html.contains("admin-badge") && !html.contains("link-admin"));
+        // bob's app: alice may not start it, and is told why; she may not edit or delete it.
+        let bob = &html[html.find(r#"data-app="bob/dash""#).unwrap()..];
+        let bob = &bob[..bob.find("</li>").unwrap()];
+        assert!(bob.contains(r#"aria-disabled="true" title="Only bob or an administrator"#));
+        assert!(!bob.contains(r#"data-action="edit""#) && !bob.contains(r#"data-action="delete""#));
+        assert!(html.contains(r#"name="group" value="team""#));
+    }
+
+    #[test]
+    fn headless_admin_and_theme() {
+        let state = state(json!({
+            "template_vars": {"logo": "/custom/logo.svg"},
+            "banners": {"top": {"text": "Maintenance <tonight>", "background": "red"}},
+        }));
+        let admin = render(&state, &caller("alice", true, &[]), false);
+        assert!(admin.contains(r#"id="admin-badge""#) && admin.contains(r#"id="link-admin""#));
+        assert!(admin.contains(r#"src="/custom/logo.svg""#));
+        assert!(admin.contains("Maintenance &lt;tonight&gt;"));
+        assert!(admin.contains("background:red"));
+        let headless = render(&state, &caller("alice", false, &[]), true);
+        assert!(!headless.contains(r#"id="topbar""#));
+        assert!(headless.contains(r#"class="app-card""#));
+    }
+
+    #[test]
+    fn start_rule_follows_scopes() {
+        assert!(may_start(&caller("alice", false, &[]), "alice", "x").0);
+        assert!(may_start(&caller("alice", true, &[]), "bob", "x").0);
+        assert!(
+            !may_start(
+                &caller("alice", false, &["access:servers!server=bob/x"]),
+                "bob",
+                "x"
+            )
+            .0
+        );
+        assert!(
+            may_start(
+                &caller("alice", false, &["servers!server=bob/x"]),
+                "bob",
+                "x"
+            )
+            .0
+        );
+        assert!(may_start(&caller("alice", false, &["servers!user=bob"]), "bob", "x").0);
+        assert!(may_start(&caller("alice", false, &["servers"]), "bob", "x").0);
+        assert!(!may_start(&caller("alice", false, &["servers!user=carol"]), "bob", "x").0);
+    }
+
+    #[test]
+    fn overrides_replace_built_in_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("home.html"), "custom {{ user }}").unwrap();
+        std::fs::write(dir.path().join("base.html"), "{% broken").unwrap();
+        let templates = crate::web::templates::Templates::new(Some(dir.path()));
+        assert_eq!(
+            templates.render("home.html", minijinja::context! { user => "<a>" }),
+            "custom &lt;a&gt;"
+        );
+        let state = state(json!({}));
+        let html = render(&state, &caller("alice", false, &[]), false);
+        assert!(
+            html.contains("<!doctype html>"),
+            "the broken override is not used"
+        );
+    }
+
+    #[test]
+    fn data_urls_decode_for_images_only() {
+        assert_eq!(
+            decode_data_url("data:image/png;base64,iVBORw0KGgo=")
+                .unwrap()
+                .0,
+            "image/png"
+        );
+        assert!(decode_data_url("data:text/html;base64,PHA+").is_none());
+        assert!(decode_data_url("https://example.org/x.png").is_none());
+    }
 }
