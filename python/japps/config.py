@@ -247,6 +247,21 @@ class JAppsConfig(LoggingConfigurable):
         "every request.",
     ).tag(config=True)
 
+    shared_app_cache_seconds = Int(
+        60,
+        min=0,
+        help="Seconds the service keeps the definition (user_options) of an app "
+        "another user shares, per owner and server. Whether it is running, and "
+        "whether it is still shared, is read from the hub on every request. 0 "
+        "reads every owner's apps on every request.",
+    ).tag(config=True)
+
+    templates_dir = Unicode(
+        "",
+        help="A directory of HTML templates that replace japps' own launcher "
+        "templates of the same file name (e.g. home.html). Empty: japps' own.",
+    ).tag(config=True)
+
     thumbnail_max_bytes = Int(
         5 * 1024 * 1024,
         min=1,

@@ -154,6 +154,8 @@ def test_japps_config_round_trips(c, work_dir):
         "banners": {"bottom": {"text": ""}, "top": {"background": "red", "text": "hello"}},
         "blocked_frameworks": None,
         "callable_cache_seconds": 60,
+        "shared_app_cache_seconds": 60,
+        "templates_dir": "",
         "callables": [],
         "conda_envs": ["base", "gpu"],
         "cookie_secret_file": "japps_cookie_secret",

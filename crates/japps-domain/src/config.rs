@@ -63,6 +63,12 @@ pub struct JAppsConfig {
     /// `KubeSpawner.profile_list`) is kept per user before it is evaluated again;
     /// 0 evaluates on every request.
     pub callable_cache_seconds: u64,
+    /// japps only: seconds the definition of an app shared by another user is kept per
+    /// (owner, server); whether it runs and is still shared is read on every request.
+    pub shared_app_cache_seconds: u64,
+    /// japps only: a directory whose HTML templates replace the built-in ones of the
+    /// same name; empty for none.
+    pub templates_dir: String,
     /// japps only: the largest thumbnail upload accepted, in bytes (jhub-apps' UI limit,
     /// 5 MiB, which its server never checks); larger ones are refused with 413.
     pub thumbnail_max_bytes: u64,
@@ -110,6 +116,8 @@ impl Default for JAppsConfig {
             keep_hub_home: false,
             identity_cache_max_age: 300,
             callable_cache_seconds: 60,
+            shared_app_cache_seconds: 60,
+            templates_dir: String::new(),
             thumbnail_max_bytes: 5 * 1024 * 1024,
             allow_profile_image: false,
             allow_local_git_repositories: false,

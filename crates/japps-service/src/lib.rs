@@ -11,6 +11,7 @@ mod schema;
 pub mod server;
 pub mod settings;
 pub mod state;
+mod web;
 
 pub use error::ServiceError;
 pub use router::router;

@@ -17,6 +17,7 @@ use crate::routes::{
     theme, user,
 };
 use crate::state::AppState;
+use crate::web;
 
 pub fn router(state: AppState) -> Result<Router, ServiceError> {
     let prefix = state.settings().prefix.clone();
@@ -31,7 +32,10 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
         .saturating_add(1 << 20);
 
     let mut router = Router::new()
-        .route(&at(""), get(status::get))
+        .route(&at(""), get(web::home::root))
+        .route(&at("static/web/app.css"), get(web::assets::css))
+        .route(&at("static/web/app.js"), get(web::assets::js))
+        .route(&at("thumbnail/{owner}/{server}"), get(web::home::thumbnail))
         .route(&at("status"), get(status::get))
         .route(&at("jhub-login"), get(login::start))
         .route(&at("oauth_callback"), get(login::callback))
@@ -203,5 +207,61 @@ mod tests {
     async fn root_prefix_serves_status_at_root() {
         let response = get_path(app("/"), "/status", None).await;
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn browsers_get_the_page_other_clients_the_status() {
+        let html = app("/services/japps/")
+            .oneshot(
+                Request::get("/services/japps/")
+                    .header("accept", "text/html,application/xhtml+xml")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            html.status(),
+            StatusCode::FOUND,
+            "not logged in: to the login"
+        );
+        assert!(
+            html.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/services/japps/jhub-login?next=")
+        );
+        let json = get_path(app("/services/japps/"), "/services/japps/", None).await;
+        assert_eq!(json.status(), StatusCode::OK);
+        assert_eq!(json.headers()["vary"], "accept");
+        assert_eq!(collect_json(json).await["status"], "ok");
+    }
+
+    #[tokio::test]
+    async fn assets_are_cached_and_typed() {
+        for (path, kind) in [("app.css", "text/css"), ("app.js", "text/javascript")] {
+            let response = get_path(
+                app("/services/japps/"),
+                &format!("/services/japps/static/web/{path}"),
+                None,
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with(kind)
+            );
+            assert_eq!(response.headers()["cache-control"], "public, max-age=86400");
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        }
+        let thumbnail = get_path(
+            app("/services/japps/"),
+            "/services/japps/thumbnail/alice/app",
+            None,
+        )
+        .await;
+        assert_eq!(thumbnail.status(), StatusCode::UNAUTHORIZED);
     }
 }

@@ -13,6 +13,7 @@ use crate::application::catalog::Catalog;
 use crate::application::identity::Identities;
 use crate::error::ServiceError;
 use crate::settings::Settings;
+use crate::web::templates::Templates;
 
 /// The base names of the service's cookies (`__Host-` is added when the hub asks).
 const SESSION_COOKIE: &str = "japps-session";
@@ -32,6 +33,7 @@ struct Inner {
     app: Context,
     login: BrowserLogin,
     legacy_cookies: Option<LegacyCookies>,
+    templates: Templates,
 }
 
 impl AppState {
@@ -39,12 +41,15 @@ impl AppState {
     pub fn new(settings: Settings) -> Result<Self, ServiceError> {
         let login = BrowserLogin::new(login_config(&settings));
         let legacy_cookies = settings.session_secret.as_ref().map(LegacyCookies::new);
+        let dir = &settings.config.templates_dir;
+        let templates = Templates::new((!dir.is_empty()).then(|| std::path::Path::new(dir)));
         let app = Context::new(settings)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 app,
                 login,
                 legacy_cookies,
+                templates,
             }),
         })
     }
@@ -74,6 +79,10 @@ impl AppState {
     /// jhub-apps' login cookies, readable when the service has their signing secret.
     pub(crate) fn legacy_cookies(&self) -> Option<&LegacyCookies> {
         self.inner.legacy_cookies.as_ref()
+    }
+
+    pub(crate) fn templates(&self) -> &Templates {
+        &self.inner.templates
     }
 
     pub(crate) fn catalog(&self) -> &Catalog {

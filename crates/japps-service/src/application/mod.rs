@@ -28,6 +28,7 @@ use japps_hub::{HubClient, HubClientConfig};
 pub(crate) use caller::Caller;
 pub(crate) use error::ApplicationError;
 
+use crate::application::apps::SharedAppCache;
 use crate::application::catalog::Catalog;
 use crate::application::identity::Identities;
 use crate::settings::Settings;
@@ -44,6 +45,7 @@ struct Inner {
     hub: HubClient,
     identities: Identities,
     catalog: Catalog,
+    shared_apps: SharedAppCache,
 }
 
 impl Context {
@@ -56,12 +58,16 @@ impl Context {
         let identities =
             Identities::new(Duration::from_secs(settings.config.identity_cache_max_age));
         let catalog = Catalog::new(&settings);
+        let shared_apps = SharedAppCache::new(Duration::from_secs(
+            settings.config.shared_app_cache_seconds,
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
                 settings,
                 hub,
                 identities,
                 catalog,
+                shared_apps,
             }),
         })
     }
@@ -80,5 +86,9 @@ impl Context {
 
     pub(crate) fn catalog(&self) -> &Catalog {
         &self.inner.catalog
+    }
+
+    pub(crate) fn shared_apps(&self) -> &SharedAppCache {
+        &self.inner.shared_apps
     }
 }

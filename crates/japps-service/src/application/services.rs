@@ -14,20 +14,20 @@ use crate::application::ApplicationError;
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ServiceView {
     #[schema(example = "japps")]
-    name: String,
+    pub(crate) name: String,
     /// `service`.
     #[schema(example = "service")]
-    kind: String,
-    admin: bool,
+    pub(crate) kind: String,
+    pub(crate) admin: bool,
     /// Whether the hub lists the service on its home page.
-    display: bool,
+    pub(crate) display: bool,
     /// The service's `info` (`name`, `url`, `description`, `external`, `pinned`,
     /// `thumbnail`, ... as the operator configured it).
     #[schema(value_type = Object)]
-    info: Map<String, Value>,
+    pub(crate) info: Map<String, Value>,
     /// Where the service is, when it has a URL.
     #[schema(example = "/services/japps/")]
-    url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 impl From<Service> for ServiceView {

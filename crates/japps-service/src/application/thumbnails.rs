@@ -144,7 +144,7 @@ pub(crate) fn default_thumbnail(framework: &str) -> String {
 }
 
 /// Whether `url` is exactly one of [`default_thumbnail`]'s answers (our SVG, so safe).
-fn is_default_thumbnail(url: &str) -> bool {
+pub(crate) fn is_default_thumbnail(url: &str) -> bool {
     static DEFAULTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         japps_domain::frameworks::FRAMEWORKS
             .iter()

@@ -17,8 +17,9 @@ use crate::state::AppState;
     summary = "My servers and the servers shared with me",
     description = "`user_apps`: every server of the caller, the default server (`\"\"`) and \
         stopped ones included. `shared_apps`: the servers other users share with the caller, \
-        matched by owner and name; an owner that cannot be read is skipped. Two hub calls, \
-        plus one per distinct owner of a shared server.",
+        matched by owner and name; an owner that cannot be read is skipped. Two hub calls in \
+        steady state; an owner is read again (one call each) when its shared apps' cached \
+        definitions are missing, expired or contradicted by the share list.",
     responses(
         (status = 200, description = "The caller's apps.", body = AppsView),
         LoginErrors,
@@ -30,7 +31,7 @@ pub(crate) async fn list(
     caller: Caller,
 ) -> Result<Json<AppsView>, ServiceError> {
     Ok(Json(
-        apps::visible_apps(state.hub(), &caller.user.name).await?,
+        apps::library(state.app(), &caller, false).await?.into(),
     ))
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use japps_hub::ShareTarget;
-use japps_testkit::{HubRelease, TestHub, calls_between, real_hub_tests};
+use japps_testkit::{Browser, HubRelease, TestHub, calls_between, real_hub_tests};
 use serde_json::{Value, json};
 
 use crate::start_hub;
@@ -16,6 +16,7 @@ real_hub_tests!(
     server_list_cost_does_not_grow_with_the_hub,
     responses_keep_the_jhub_apps_shapes,
     share_permissions_follow_the_scopes,
+    home_page_shows_the_library_within_its_budget,
 );
 
 fn app_options(title: &str, framework: &str) -> Value {
@@ -219,9 +220,136 @@ async fn shared_apps_cost_one_call_per_owner_and_match_by_owner(release: HubRele
     );
     assert_eq!(
         calls,
-        expect(&[("GET /users/{name}", 4), ("GET /users/{name}/shared", 1)]),
-        "server/ with apps shared by 3 owners"
+        expect(&[("GET /users/{name}", 3), ("GET /users/{name}/shared", 1)]),
+        "server/ with apps shared by 3 owners: bob's definition is cached, carol and dave are read"
     );
+
+    // Warm: every definition is cached and agrees with the share list.
+    let (apps, calls) = calls_of(&hub, "server/", &token).await;
+    assert_eq!(full_names(&apps["shared_apps"]).len(), 4);
+    assert_eq!(
+        calls,
+        expect(&[("GET /users/{name}", 1), ("GET /users/{name}/shared", 1)]),
+        "server/ with apps shared by 3 owners, cache warm"
+    );
+    let report = apps["shared_apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|app| app["full_name"] == "carol/report")
+        .unwrap();
+    assert!(
+        report["user_options"].get("env").is_none()
+            && report["user_options"].get("filepath").is_none(),
+        "a sharee sees the app, not its configuration: {report}"
+    );
+}
+
+/// The home page HTML for a logged-in browser.
+async fn home_html(hub: &TestHub, browser: &Browser) -> String {
+    let response = browser.get(&hub.service_url("")).await;
+    assert_eq!(response.status(), 200, "GET {{prefix}} as a browser");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    response.text().await.unwrap()
+}
+
+/// The opening tag of the card with this `data-app`, if shown.
+fn card<'a>(html: &'a str, app: &str) -> Option<&'a str> {
+    let at = html.find(&format!("data-app=\"{app}\""))?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    Some(&html[start..=end])
+}
+
+async fn home_page_shows_the_library_within_its_budget(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    hub.create_users(&["alice", "bob", "carol"]).await;
+    hub.create_group("team", &["alice"]).await;
+    let mut evil = app_options("<img src=x onerror=alert(1)>", "panel");
+    evil["description"] = json!("</script><script>alert(2)</script>");
+    hub.create_stopped_app("alice", "evil", "Evil", evil).await;
+    hub.create_stopped_app(
+        "bob",
+        "dash",
+        "Bob's Dash",
+        app_options("Bob's Dash", "plotlydash"),
+    )
+    .await;
+    hub.create_stopped_app("carol", "report", "Report", app_options("Report", "voila"))
+        .await;
+    hub.share("bob", "dash", ShareTarget::User("alice".into()))
+        .await;
+    hub.share("carol", "report", ShareTarget::Group("team".into()))
+        .await;
+
+    let browser = Browser::new();
+    browser.login_to_hub(&hub, "alice").await;
+    let visit = browser.follow(&hub, &hub.service_url("jhub-login")).await;
+    assert_eq!(visit.status, 200, "japps login");
+
+    let html = home_html(&hub, &browser).await;
+    let own = card(&html, "alice/evil").expect("own app card");
+    assert!(
+        own.contains(r#"data-status="ready""#) && own.contains(r#"data-privacy="private""#),
+        "{own}"
+    );
+    let direct = card(&html, "bob/dash").expect("directly shared app card");
+    assert!(
+        direct.contains(r#"data-owner="bob""#) && direct.contains(r#"data-privacy="shared""#),
+        "{direct}"
+    );
+    let group = card(&html, "carol/report").expect("app shared through a group");
+    assert!(
+        group.contains(r#"data-groups="[&quot;team&quot;]""#),
+        "{group}"
+    );
+    assert!(card(&html, "alice/").is_some(), "the default server card");
+    assert!(!html.contains("<img src=x onerror"), "titles are escaped");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        !html.contains("</script><script>alert(2)"),
+        "descriptions are escaped"
+    );
+
+    // Warm, counted by the hub itself: the user, the share list, the services.
+    let before = hub.hub_api_calls().await;
+    let html = home_html(&hub, &browser).await;
+    let calls = calls_between(&before, &hub.hub_api_calls().await);
+    assert!(card(&html, "carol/report").is_some());
+    assert!(
+        calls.values().sum::<u64>() <= 3,
+        "home page, warm, counted by the hub: {calls:?}"
+    );
+    assert_eq!(
+        calls,
+        expect(&[
+            ("GET /services", 1),
+            ("GET /users/{name}", 1),
+            ("GET /users/{name}/shared", 1)
+        ]),
+    );
+
+    // A revoked share disappears on the next load, cache or not.
+    hub.admin_client()
+        .as_service()
+        .revoke_all_shares("bob", "dash")
+        .await
+        .unwrap();
+    let html = home_html(&hub, &browser).await;
+    assert!(
+        card(&html, "bob/dash").is_none(),
+        "revoked share still shown"
+    );
+    assert!(card(&html, "carol/report").is_some());
+
+    // JSON clients at the same URL keep the status.
+    let status = browser.api_get(&hub.service_url("")).await;
+    assert_eq!(status.json::<Value>().await.unwrap()["status"], "ok");
 }
 
 async fn server_list_cost_does_not_grow_with_the_hub(release: HubRelease) {

@@ -1,0 +1,56 @@
+//! `GET static/web/app.css` and `GET static/web/app.js`: the pages' one stylesheet and one
+//! script, embedded in the binary. Pages link them with `?v=<version>`, so a long cache
+//! is safe across upgrades.
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::response::{IntoResponse, Response};
+
+pub(crate) const CSS: &str = include_str!("../../assets/web/app.css");
+pub(crate) const JS: &str = include_str!("../../assets/web/app.js");
+
+/// A day: the `?v=` query changes with every release, so stale copies are never used.
+const CACHE: &str = "public, max-age=86400";
+
+#[utoipa::path(
+    get,
+    path = "/static/web/app.css",
+    operation_id = "web_css",
+    tag = "static",
+    summary = "The launcher pages' stylesheet",
+    description = "Embedded in the binary; pages link it with `?v=<version>`. Public; cached \
+        for a day.",
+    responses((status = 200, description = "The stylesheet.", body = String,
+        content_type = "text/css; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
+pub(crate) async fn css() -> Response {
+    asset("text/css; charset=utf-8", CSS)
+}
+
+#[utoipa::path(
+    get,
+    path = "/static/web/app.js",
+    operation_id = "web_js",
+    tag = "static",
+    summary = "The launcher pages' script",
+    description = "Embedded in the binary; pages link it with `?v=<version>`. Public; cached \
+        for a day.",
+    responses((status = 200, description = "The script.", body = String,
+        content_type = "text/javascript; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
+pub(crate) async fn js() -> Response {
+    asset("text/javascript; charset=utf-8", JS)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, CACHE),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}

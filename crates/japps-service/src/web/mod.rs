@@ -1,0 +1,7 @@
+//! The launcher's HTML face: server-rendered pages over the same application layer as the
+//! JSON API, one stylesheet and one script. Handlers only translate HTTP to use cases and
+//! view models to templates.
+
+pub(crate) mod assets;
+pub(crate) mod home;
+pub(crate) mod templates;
