@@ -274,6 +274,9 @@ impl HomePage {
             version => crate::VERSION,
             hub_title => hub_title,
             logo => theme["logo"],
+            // An operator's logo is usually dark on light: dark mode shows it inverted. The
+            // default one is drawn for both.
+            logo_custom => settings.config.template_vars.get("logo").is_some_and(|logo| logo.as_str().is_some_and(|l| !l.trim().is_empty())),
             favicon => theme["favicon"],
             logo_url => hub("home"),
             theme_css => state.catalog().theme_css(),
