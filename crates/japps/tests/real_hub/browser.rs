@@ -25,6 +25,7 @@ real_hub_tests!(
     home_start_stop_and_delete_from_cards,
     home_sharee_who_may_not_start_is_told_why_without_a_request,
     home_theme_headless_accessibility_and_phone_layout,
+    hub_pages_are_accessible_in_both_themes,
     #[ignore = "writes docs/screenshots: run scripts/screenshots"]
     home_page_screenshots,
 );
@@ -849,5 +850,69 @@ async fn home_page_screenshots(release: HubRelease) {
         let path = dir.join(format!("home-{mode}.png"));
         chrome.screenshot(&path).await;
         eprintln!("wrote {}", path.display());
+    }
+}
+
+/// The hub's own pages in japps' look: its login page (logged out) and the not-running
+/// page of a stopped app (offering Start to its owner) have no serious or critical axe
+/// violation in either theme. With `JAPPS_SCREENSHOT_DIR` set, their screenshots go there.
+async fn hub_pages_are_accessible_in_both_themes(release: HubRelease) {
+    let hub = hub(release, "").await;
+    hub.create_users(&["alice"]).await;
+    hub.create_stopped_app(
+        "alice",
+        "sales",
+        "Sales",
+        app_options("Sales", "Quarterly figures", "panel", false),
+    )
+    .await;
+    let shots = std::env::var_os("JAPPS_SCREENSHOT_DIR").map(PathBuf::from);
+    let chrome = Chrome::start().await;
+    let pages = [
+        ("login", hub.url("hub/login"), "input[name=username]"),
+        (
+            "not-running",
+            hub.url("hub/user/alice/sales/"),
+            "#japps-start",
+        ),
+    ];
+    for (name, url, ready) in pages {
+        if name == "not-running" {
+            chrome.login_to_hub(&hub, "alice").await;
+        }
+        for mode in ["light", "dark"] {
+            chrome.goto(&url).await;
+            chrome
+                .eval(&format!(
+                    "localStorage.setItem('japps:color-mode', '{mode}')"
+                ))
+                .await;
+            chrome.reload().await;
+            chrome.wait_for(ready, DEFAULT_WAIT).await;
+            assert_eq!(
+                chrome
+                    .eval("document.documentElement.getAttribute('data-theme')")
+                    .await,
+                mode,
+                "{name}: the theme applies on the hub's page"
+            );
+            let serious: Vec<String> = chrome
+                .axe()
+                .await
+                .iter()
+                .filter(|violation| violation.is_serious())
+                .map(ToString::to_string)
+                .collect();
+            assert!(
+                serious.is_empty(),
+                "{name} ({mode}): serious accessibility violations:\n{}",
+                serious.join("\n")
+            );
+            if let Some(dir) = &shots {
+                chrome
+                    .screenshot(&dir.join(format!("hub-{name}-{mode}.png")))
+                    .await;
+            }
+        }
     }
 }
