@@ -2,7 +2,8 @@
 //!
 //! Without a subcommand, the read-path benchmark (below). `japps-bench proxy` is the launcher
 //! proxy benchmark ([`proxy_bench`]); `japps-bench upstream` is the app it proxies to
-//! ([`upstream`], hidden).
+//! ([`upstream`], hidden); `japps-bench home` is the home-page browser benchmark
+//! ([`home_bench`]).
 //!
 //! Boots a real JupyterHub with the real plugin and the `japps` binary (like the integration
 //! tests) and, unless `--no-jhub-apps`, a second real JupyterHub running the original
@@ -30,6 +31,7 @@ use japps_testkit::{
 };
 use serde_json::{Value, json};
 
+mod home_bench;
 mod proxy_bench;
 mod upstream;
 
@@ -51,6 +53,10 @@ enum Command {
     /// The launcher proxy benchmark: one app directly, through `japps launch` and through
     /// jhsingle-native-proxy, side by side (BENCHMARKS.md, "Launcher proxy").
     Proxy(proxy_bench::ProxyArgs),
+    /// The home-page browser benchmark: time until all app cards are visible in a real
+    /// headless Chromium, japps' home against jhub-apps' `/hub/home` (BENCHMARKS.md, "Home
+    /// page in a browser").
+    Home(home_bench::HomeArgs),
     /// The app the proxy benchmark measures (started by it).
     #[command(hide = true)]
     Upstream {
@@ -129,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => read_path(cli.read_path).await,
         Some(Command::Proxy(args)) => proxy_bench::run(args).await,
+        Some(Command::Home(args)) => home_bench::run(args).await,
         Some(Command::Upstream {
             port,
             large_mib,
