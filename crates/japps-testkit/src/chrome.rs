@@ -347,6 +347,16 @@ impl Chrome {
         }
     }
 
+    /// Chooses the option `value` of the `<select>` matching `css`, as a person would
+    /// (a `change` event follows).
+    pub async fn select(&self, css: &str, value: &str) {
+        self.wait_for(css, DEFAULT_WAIT)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|err| panic!("select {value} in {css}: {err}"));
+    }
+
     /// Clicks the element matching `css` (waiting for it first).
     pub async fn click(&self, css: &str) {
         let element = self.wait_for(css, DEFAULT_WAIT).await;

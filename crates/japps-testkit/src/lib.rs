@@ -576,23 +576,28 @@ impl TestHub {
         self.wait_for_server(user, server, |s| s.stopped).await;
     }
 
+    /// `user`'s server `name` as the hub reports it now (read with the admin token).
+    pub async fn server(&self, user: &str, name: &str) -> Option<japps_hub::Server> {
+        self.admin_client()
+            .as_service()
+            .user(user, true)
+            .await
+            .expect("read user")
+            .servers
+            .remove(name)
+    }
+
     async fn wait_for_server(
         &self,
         user: &str,
         server: &str,
         done: impl Fn(&japps_hub::Server) -> bool,
     ) {
-        let client = self.admin_client();
         // A spawn takes well under a second on an idle machine, but a test run keeps both
         // cores busy with other hubs and browsers.
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            let model = client
-                .as_service()
-                .user(user, true)
-                .await
-                .expect("read user");
-            if model.servers.get(server).is_some_and(&done) {
+            if self.server(user, server).await.is_some_and(|s| done(&s)) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use japps_hub::{ShareTarget, StartServer};
-use japps_testkit::fantoccini::Locator;
 use japps_testkit::{
     Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, node_proxy, real_hub_tests,
     workspace_root,
@@ -171,13 +170,7 @@ async fn start_app(hub: &TestHub, user: &str, server: &str) {
 }
 
 async fn server_of(hub: &TestHub, user: &str, server: &str) -> Option<japps_hub::Server> {
-    let model = hub
-        .admin_client()
-        .as_service()
-        .user(user, true)
-        .await
-        .unwrap();
-    model.servers.get(server).cloned()
+    hub.server(user, server).await
 }
 
 /// alice's library: her own private and public apps (one running), bob's app shared with
@@ -519,23 +512,9 @@ async fn home_search_filters_sort_and_view_survive_reload(release: HubRelease) {
         "bob/report",
         "alice/sales",
     ];
-    chrome
-        .client()
-        .find(Locator::Css("#sort"))
-        .await
-        .unwrap()
-        .select_by_value("name-asc")
-        .await
-        .unwrap();
+    chrome.select("#sort", "name-asc").await;
     assert_eq!(shown(&chrome).await, by_name);
-    chrome
-        .client()
-        .find(Locator::Css("#sort"))
-        .await
-        .unwrap()
-        .select_by_value("name-desc")
-        .await
-        .unwrap();
+    chrome.select("#sort", "name-desc").await;
     let mut reversed = by_name.to_vec();
     reversed.reverse();
     assert_eq!(shown(&chrome).await, reversed);
@@ -752,14 +731,7 @@ async fn home_theme_headless_accessibility_and_phone_layout(release: HubRelease)
     library(&hub).await;
     let chrome = home_as(&hub, "alice").await;
     let theme = async |value: &str| {
-        chrome
-            .client()
-            .find(Locator::Css("#theme"))
-            .await
-            .unwrap()
-            .select_by_value(value)
-            .await
-            .unwrap();
+        chrome.select("#theme", value).await;
         chrome
             .wait_until(
                 &format!("the {value} theme applies"),

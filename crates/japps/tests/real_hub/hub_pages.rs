@@ -157,13 +157,7 @@ const HUB_SETTINGS: &str = "c.Spawner.poll_interval = 1\nc.Spawner.start_timeout
 async fn wait_for(hub: &TestHub, user: &str, server: &str, ready: bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let model = hub
-            .admin_client()
-            .as_service()
-            .user(user, true)
-            .await
-            .unwrap();
-        let state = model.servers.get(server).map(|s| (s.ready, s.stopped));
+        let state = hub.server(user, server).await.map(|s| (s.ready, s.stopped));
         if ready && matches!(state, Some((true, _))) || !ready && matches!(state, Some((_, true))) {
             return;
         }

@@ -70,16 +70,9 @@ async fn server_state(
     user: &str,
     server: &str,
 ) -> Option<(bool, bool, Option<String>)> {
-    let model = hub
-        .admin_client()
-        .as_service()
-        .user(user, true)
+    hub.server(user, server)
         .await
-        .unwrap();
-    model
-        .servers
-        .get(server)
-        .map(|s| (s.ready, s.stopped, s.last_activity.clone()))
+        .map(|s| (s.ready, s.stopped, s.last_activity))
 }
 
 async fn wait_until(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
