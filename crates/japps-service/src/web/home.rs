@@ -25,6 +25,7 @@ use crate::error::ServiceError;
 use crate::routes::responses::LoginErrors;
 use crate::routes::status;
 use crate::state::AppState;
+use crate::web::layout::{self, MenuLink};
 
 /// A thumbnail URL carries its content's hash, so its answer never changes.
 const THUMBNAIL_CACHE: &str = "private, max-age=31536000, immutable";
@@ -171,12 +172,6 @@ pub(crate) struct QuickCard {
     image: String,
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct MenuLink {
-    name: String,
-    url: String,
-}
-
 /// Everything the home page shows, as plain values for the template.
 #[derive(Debug)]
 pub(crate) struct HomePage {
@@ -258,40 +253,14 @@ impl HomePage {
     }
 
     pub(crate) fn context(&self, state: &AppState) -> minijinja::Value {
-        let settings = state.settings();
-        let config = state.catalog().config_json();
-        let theme = &config["theme"];
-        let hub_title = settings
-            .config
-            .template_vars
-            .get("hub_title")
-            .and_then(Value::as_str)
-            .filter(|title| !title.trim().is_empty())
-            .unwrap_or("JupyterHub");
-        let hub = |path: &str| settings.hub_env.hub_url(path);
+        let base =
+            layout::page_context(state, &self.user, self.admin, self.headless, &self.services);
         context! {
-            prefix => settings.prefix,
-            version => crate::VERSION,
-            hub_title => hub_title,
-            logo => theme["logo"],
-            // An operator's logo is usually dark on light: dark mode shows it inverted. The
-            // default one is drawn for both.
-            logo_custom => settings.config.template_vars.get("logo").is_some_and(|logo| logo.as_str().is_some_and(|l| !l.trim().is_empty())),
-            favicon => theme["favicon"],
-            logo_url => hub("home"),
-            theme_css => state.catalog().theme_css(),
-            banners => config["banners"],
-            user => self.user,
-            admin => self.admin,
-            headless => self.headless,
-            token_url => hub("token"),
-            admin_url => hub("admin"),
-            logout_url => hub("logout"),
-            services => self.services,
             quick => self.quick,
             cards => self.cards,
             frameworks => self.frameworks,
             groups => self.groups,
+            ..base
         }
     }
 }

@@ -4,4 +4,5 @@
 
 pub(crate) mod assets;
 pub(crate) mod home;
+pub(crate) mod layout;
 pub(crate) mod templates;
