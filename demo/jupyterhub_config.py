@@ -10,10 +10,21 @@ from japps import install_jhub_apps
 
 c = get_config()  # noqa: F821
 
-c.JupyterHub.bind_url = "http://127.0.0.1:8000"
-c.JupyterHub.hub_bind_url = "http://127.0.0.1:8081"
+# Ports can be moved (the tests run this file on free ports).
+port = int(os.environ.get("JAPPS_DEMO_PORT", "8000"))
+c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{os.environ.get('JAPPS_DEMO_HUB_PORT', '8081')}"
+c.ConfigurableHTTPProxy.api_url = (
+    f"http://127.0.0.1:{os.environ.get('JAPPS_DEMO_PROXY_API_PORT', '8001')}"
+)
 c.JupyterHub.db_url = "sqlite:///jupyterhub.sqlite"
-c.ConfigurableHTTPProxy.command = [os.path.join(sys.prefix, "bin", "configurable-http-proxy")]
+# The Node configurable-http-proxy (scripts/setup-node-proxy), as production hubs run:
+# the pure-Python one JupyterHub can also use drops WebSocket subprotocols, which leaves
+# Panel, Bokeh and Streamlit apps blank, and holds back server-sent events.
+c.ConfigurableHTTPProxy.command = [
+    os.environ.get("JAPPS_DEMO_PROXY")
+    or os.path.join(sys.prefix, "bin", "configurable-http-proxy")
+]
 
 c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True

@@ -4,7 +4,7 @@
 ``subclass_spawner(SpawnerClass)``. A server whose ``user_options`` has
 ``jhub_app: true`` (an app japps created) then runs::
 
-    <launcher_bin> launch <launcher_args...> [whatever the base spawner appends]
+    <launcher_bin> launch <launcher_args...>
 
 with the app definition in ``JAPPS_APP`` (compact JSON) and the app's own
 ``user_options.env`` on top of the base environment. Every other server (the
@@ -21,6 +21,9 @@ Where the changes are made:
   applies ``cmd`` and ``profile_image`` again after it, so the app's choices win.
   JupyterHub's ``apply_user_options`` hook (5.3+) runs before ``start()``, so
   before the profile: too early for the image.
+- ``get_args()``: nothing for apps. ``Spawner.args`` are the operator's
+  arguments for Jupyter servers (``--allow-root``, ``--debug``, ...), which
+  ``japps launch`` does not take; settings for apps go in ``launcher_args``.
 - ``get_env()``: ``JAPPS_APP`` and ``user_options.env``.
 - ``_run_apply_user_options()`` (JupyterHub 5.3+): an operator's
   ``apply_user_options`` hook still runs for apps; without one, the hub's
@@ -175,6 +178,11 @@ class JAppsSpawnerMixin:
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    def get_args(self):
+        if self._japps_is_app():
+            return []
+        return super().get_args()
 
     def get_env(self):
         env = super().get_env()

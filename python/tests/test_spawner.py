@@ -282,15 +282,18 @@ def test_launcher_bin_and_args(c):
         launcher_bin="/usr/local/bin/japps",
         launcher_args=["--activity-interval=60", "--ready-timeout=120"],
     )
-    c.Spawner.args = ["--debug"]
+    c.Spawner.args = ["--debug", "--allow-root"]
     spawner = new_spawner(c, APP)
+    # The operator's arguments for Jupyter servers are not the launcher's.
     assert started(spawner)["argv"] == [
         "/usr/local/bin/japps",
         "launch",
         "--activity-interval=60",
         "--ready-timeout=120",
-        "--debug",  # whatever the base appends; `japps launch` ignores it
     ]
+    assert spawner.get_args() == []
+    spawner.user_options = {}
+    assert spawner.get_args() == ["--debug", "--allow-root"]
 
 
 def test_non_app_server_is_untouched(c, logged):

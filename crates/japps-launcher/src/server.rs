@@ -246,6 +246,9 @@ fn status_response(
     with_no_store((status, page).into_response())
 }
 
+/// How often an idle event stream says it is alive.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Server-sent events: `status` on every phase change, and `log` lines for the owner.
 fn events(launcher: &Arc<Launcher>, with_logs: bool) -> Response {
     let status = WatchStream::new(launcher.phase.clone()).map(|phase| {
@@ -270,11 +273,17 @@ fn events(launcher: &Arc<Launcher>, with_logs: bool) -> Response {
     } else {
         status.boxed()
     };
-    with_no_store(
-        Sse::new(stream)
-            .keep_alive(KeepAlive::default())
-            .into_response(),
-    )
+    // A `ping` event every few seconds (not a comment: pages see it, and so know the
+    // stream is live), and no buffering by nginx, which otherwise holds the stream back.
+    let keep_alive = KeepAlive::new()
+        .interval(HEARTBEAT)
+        .event(Event::default().event("ping").data(""));
+    let mut response = Sse::new(stream).keep_alive(keep_alive).into_response();
+    response.headers_mut().insert(
+        header::HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    with_no_store(response)
 }
 
 /// Browsers navigating are sent to log in; API clients and scripts get 401.

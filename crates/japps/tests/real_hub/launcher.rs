@@ -483,6 +483,8 @@ async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
+    // nginx must not hold the stream back.
+    assert_eq!(events.headers()["x-accel-buffering"], "no");
     let mut feed = String::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !(feed.contains("not listening yet") && feed.contains("\"phase\":\"failed\"")) {
@@ -494,6 +496,15 @@ async fn an_app_that_never_gets_ready_fails_visibly(release: HubRelease) {
     }
     assert!(feed.contains("event: log"), "{feed}");
     assert!(feed.contains("event: status"), "{feed}");
+    // Heartbeats every 2 s, as events pages can see.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !feed.contains("event: ping") {
+        assert!(Instant::now() < deadline, "no heartbeat:\n{feed}");
+        match tokio::time::timeout(Duration::from_secs(5), events.chunk()).await {
+            Ok(Ok(Some(chunk))) => feed.push_str(&String::from_utf8_lossy(&chunk)),
+            other => panic!("the feed ended ({other:?}):\n{feed}"),
+        }
+    }
     drop(events);
 
     let failed = wait_app_phase(&alice, &hub, &url, "failed").await;

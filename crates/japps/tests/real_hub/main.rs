@@ -11,6 +11,7 @@ mod hub_client;
 mod hub_pages;
 mod launcher;
 mod lifecycle;
+mod live_pages;
 mod login;
 mod openapi;
 mod read_path;
