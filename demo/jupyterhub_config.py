@@ -44,6 +44,7 @@ if os.geteuid() == 0:
 c.SimpleLocalProcessSpawner.home_dir_template = os.path.abspath("home/{username}")
 
 c.JAppsConfig.japps_bin = os.environ.get("JAPPS_BIN", "japps")
+c.JAppsConfig.service_port = int(os.environ.get("JAPPS_DEMO_SERVICE_PORT", "10202"))
 c.JAppsConfig.app_title = "japps demo"
 c.JAppsConfig.additional_services = [
     {"name": "JupyterHub docs", "url": "https://jupyterhub.readthedocs.io", "pinned": True},

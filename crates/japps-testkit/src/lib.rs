@@ -136,20 +136,25 @@ impl TestHub {
             let admin_token = random_token();
             let japps_token = random_token();
             let config_path = dir.path().join("jupyterhub_config.py");
-            std::fs::write(
-                &config_path,
-                config::render(&config::ConfigInputs {
-                    dir: dir.path(),
-                    venv: &venv,
-                    ports: &ports,
-                    admin_token: &admin_token,
-                    japps_token: &japps_token,
-                    options: &options,
-                }),
-            )
-            .expect("write jupyterhub_config.py");
+            let inputs = config::ConfigInputs {
+                dir: dir.path(),
+                venv: &venv,
+                ports: &ports,
+                admin_token: &admin_token,
+                japps_token: &japps_token,
+                options: &options,
+            };
+            let mut env = options.env.clone();
+            let text = match &options.demo_config {
+                Some(demo) => {
+                    env.extend(config::demo_port_env(&ports));
+                    config::render_demo(demo, &inputs)
+                }
+                None => config::render(&inputs),
+            };
+            std::fs::write(&config_path, text).expect("write jupyterhub_config.py");
 
-            let process = HubProcess::spawn(&venv, dir.path(), &config_path, &options.env);
+            let process = HubProcess::spawn(&venv, dir.path(), &config_path, &env);
             let public_url = Url::parse(&format!("http://127.0.0.1:{}/", ports.public)).unwrap();
             let api_url = public_url.join("hub/api").unwrap();
             let hub = TestHub {
