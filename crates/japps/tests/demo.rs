@@ -52,11 +52,11 @@ const DEEP_TEXT: &str = "(() => {
     return parts.join(' ');
 })()";
 
-/// One example app of the demo: who opens it, and what shows that it rendered.
+/// One example app of the demo and what shows that it rendered. Each is opened by its owner
+/// `demo` and by `alice`, who has it shared with her (Panel), through her group (Dash), or
+/// only its link (Streamlit is public).
 struct Example {
     server: &'static str,
-    /// A user it is shared with (or, for a public app, anyone).
-    sharee: &'static str,
     /// Texts only the running app's client code puts on the page.
     texts: &'static [&'static str],
     /// A JavaScript condition for an element the app draws, if any.
@@ -66,19 +66,16 @@ struct Example {
 const EXAMPLES: [Example; 3] = [
     Example {
         server: "panel-example",
-        sharee: "alice",
         texts: &["Monthly deposit", "Balance after 10 years"],
         drawn: None,
     },
     Example {
         server: "streamlit-example",
-        sharee: "alice",
         texts: &["Text statistics", "Distinct words"],
         drawn: None,
     },
     Example {
         server: "dash-example",
-        sharee: "alice",
         texts: &["Function plotter"],
         drawn: Some("!!document.querySelector('#plot .main-svg')"),
     },
