@@ -3,14 +3,18 @@
 //! streamed answers until they end), the hub's consent page on a first visit to an app
 //! shared with them, and links to a stopped app while its owner's default server runs.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use japps_testkit::{Chrome, HubOptions, HubRelease, TestHub, real_hub_tests, workspace_root};
+use japps_testkit::{
+    Chrome, HubOptions, HubRelease, TestHub, free_port, node_proxy, real_hub_tests, workspace_root,
+};
 use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
 real_hub_tests!(
     startup_page_opens_the_app_behind_a_buffering_proxy,
+    startup_page_opens_the_app_behind_nginx,
     sharee_first_visit_explains_the_consent_page,
     links_to_a_stopped_app_never_reach_the_default_server,
 );
@@ -29,10 +33,93 @@ fn echo_command(release: HubRelease, flags: &str) -> String {
 }
 
 async fn hub(release: HubRelease, extra: &str) -> TestHub {
-    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps")).extra_config(&format!(
+    hub_behind(release, extra, None).await
+}
+
+/// A hub on the pure-Python proxy, or on `proxy`.
+async fn hub_behind(release: HubRelease, extra: &str, proxy: Option<PathBuf>) -> TestHub {
+    let mut options = HubOptions::new(env!("CARGO_BIN_EXE_japps")).extra_config(&format!(
         "c.Spawner.start_timeout = 60\nc.Spawner.http_timeout = 60\n{extra}"
     ));
+    if let Some(proxy) = proxy {
+        options = options.proxy_command(proxy);
+    }
     TestHub::start(release, options).await
+}
+
+/// Debian's nginx (`scripts/setup-browser`) on a free port in front of the hub, with its
+/// defaults (`proxy_buffering on`) and the WebSocket headers every guide adds.
+struct Nginx {
+    /// `http://127.0.0.1:PORT/`
+    url: String,
+    process: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(hub_port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let path = dir.path().display();
+        let config = format!(
+            "daemon off;\npid {path}/nginx.pid;\nerror_log {path}/error.log;\n\
+             events {{}}\n\
+             http {{\n\
+             access_log off;\n\
+             client_body_temp_path {path}/body;\nproxy_temp_path {path}/proxy;\n\
+             fastcgi_temp_path {path}/fastcgi;\nuwsgi_temp_path {path}/uwsgi;\n\
+             scgi_temp_path {path}/scgi;\n\
+             map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+             server {{\n\
+             listen 127.0.0.1:{port};\n\
+             location / {{\n\
+             proxy_pass http://127.0.0.1:{hub_port};\n\
+             proxy_http_version 1.1;\n\
+             proxy_set_header Host $http_host;\n\
+             proxy_set_header Upgrade $http_upgrade;\n\
+             proxy_set_header Connection $connection_upgrade;\n\
+             }}\n}}\n}}\n"
+        );
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, config).unwrap();
+        // As root, nginx's workers run as `nobody`, who must reach its temporary files.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let process = std::process::Command::new("/usr/sbin/nginx")
+            .arg("-c")
+            .arg(&file)
+            .arg("-p")
+            .arg(dir.path())
+            .spawn()
+            .expect("nginx (scripts/setup-browser installs it)");
+        let url = format!("http://127.0.0.1:{port}/");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nginx did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            url,
+            process,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM: a fast shutdown that takes the workers along.
+        if let Ok(pid) = i32::try_from(self.process.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let _ = self.process.wait();
+    }
 }
 
 /// Creates alice's echo app through the API and waits until its launcher runs; returns the
@@ -68,19 +155,51 @@ async fn wait_server(hub: &TestHub, user: &str, server: &str, ready: bool) {
 async fn startup_page_opens_the_app_behind_a_buffering_proxy(release: HubRelease) {
     let hub = hub(release, "").await;
     hub.create_users(&["alice"]).await;
+    let chrome = Chrome::start().await;
+    chrome.login_to_hub(&hub, "alice").await;
+    startup_page_opens_the_app(&hub, &chrome, &hub.url("")).await;
+}
+
+async fn startup_page_opens_the_app_behind_nginx(release: HubRelease) {
+    // The Node proxy streams; nginx in front of it buffers, as it does by default.
+    let hub = hub_behind(release, "", Some(node_proxy())).await;
+    hub.create_users(&["alice"]).await;
+    let nginx = Nginx::start(hub.public_url().port().unwrap());
+    let chrome = Chrome::start().await;
+    login(&chrome, &nginx.url, "alice").await;
+    startup_page_opens_the_app(&hub, &chrome, &nginx.url).await;
+}
+
+/// Logs `user` in to the hub at `base` (the hub's own URL or a proxy's in front of it).
+async fn login(chrome: &Chrome, base: &str, user: &str) {
+    chrome.goto(&format!("{base}hub/login")).await;
+    chrome.type_into("input[name=username]", user).await;
+    chrome
+        .type_into("input[name=password]", "any password")
+        .await;
+    chrome.click("form [type=submit]").await;
+    chrome
+        .wait_until(
+            &format!("the hub logged {user} in"),
+            "!location.pathname.endsWith('/hub/login') && document.readyState === 'complete'",
+            Duration::from_secs(30),
+        )
+        .await;
+}
+
+/// Alice (logged in to `chrome`) opens her slow app at `base`: the startup page, then the
+/// app, within [`OPENS_WITHIN`] of the launcher being ready.
+async fn startup_page_opens_the_app(hub: &TestHub, chrome: &Chrome, base: &str) {
     let token = hub.user_token("alice").await;
     let server = alices_app(
-        &hub,
+        hub,
         &token,
         json!({"display_name": "Slow", "framework": "custom",
-               "custom_command": echo_command(release, "--startup-delay 12")}),
+               "custom_command": echo_command(hub.release(), "--startup-delay 12")}),
     )
     .await;
     let app_url = hub.url(&format!("user/alice/{server}/"));
-
-    let chrome = Chrome::start().await;
-    chrome.login_to_hub(&hub, "alice").await;
-    chrome.goto(&app_url).await;
+    chrome.goto(&format!("{base}user/alice/{server}/")).await;
     chrome
         .wait_for("#status-text", Duration::from_secs(20))
         .await;
