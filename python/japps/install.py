@@ -119,6 +119,9 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
             cfg.japps_bin,
         )
 
+    if not evaluating:
+        _warn_about_python_proxy(c)
+
     ours = [_service_spec(cfg, c, oauth_no_confirm, evaluating, config_file)]
     ours += [_additional_service_spec(s) for s in cfg.additional_services]
     names = [s["name"] for s in ours]
@@ -355,6 +358,48 @@ def _calling_config_file():
     finally:
         del frame
     return found
+
+
+def python_proxy(c):
+    """The path of the hub's proxy if it is the pure-Python configurable-http-proxy
+    (PyPI ``configurable-http-proxy``), else None.
+
+    That proxy drops a WebSocket handshake's subprotocol, which leaves Panel,
+    Bokeh and Streamlit apps blank, and holds server-sent events back. The Node
+    one (npm ``configurable-http-proxy``) passes both.
+    """
+    proxy_class = _configured(c.JupyterHub, "proxy_class", None)
+    name = getattr(proxy_class, "__name__", proxy_class)
+    if name not in (None, "", "configurable-http-proxy", "ConfigurableHTTPProxy") and not (
+        isinstance(name, str) and name.endswith(".ConfigurableHTTPProxy")
+    ):
+        return None
+    command = _configured(c.ConfigurableHTTPProxy, "command", []) or ["configurable-http-proxy"]
+    if isinstance(command, str):
+        command = [command]
+    program = shutil.which(command[0]) if command else None
+    if program is None:
+        return None
+    try:
+        with open(program, "rb") as script:
+            first_line = script.readline(256)
+    except OSError:
+        return None
+    if first_line.startswith(b"#!") and b"python" in first_line:
+        return program
+    return None
+
+
+def _warn_about_python_proxy(c):
+    program = python_proxy(c)
+    if program:
+        log.warning(
+            "japps: the hub's proxy %s is the pure-Python configurable-http-proxy, which "
+            "drops WebSocket subprotocols (Panel, Bokeh and Streamlit apps stay blank) and "
+            "holds back server-sent events; install the Node one (npm install -g "
+            "configurable-http-proxy) and set c.ConfigurableHTTPProxy.command to it",
+            program,
+        )
 
 
 def _configured(section, key, empty):

@@ -666,3 +666,50 @@ def test_jhub_apps_default_url_becomes_the_launcher(c, url):
     c.JupyterHub.default_url = url
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     assert c.JupyterHub.default_url(_Handler("/")) == "/services/japps/"
+
+
+# --- the proxy -----------------------------------------------------------------
+
+
+def _script(path, first_line):
+    path.write_text(first_line + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_pure_python_proxy_is_named_in_a_warning(c, tmp_path, caplog):
+    c.ConfigurableHTTPProxy.command = [_script(tmp_path / "chp", "#!/usr/bin/python3")]
+    with caplog.at_level(logging.WARNING, logger="JupyterHub.japps"):
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert "pure-Python configurable-http-proxy" in caplog.text
+    assert str(tmp_path / "chp") in caplog.text
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"command": "node"},
+        {"command": "missing"},
+        {"command": "python", "proxy_class": "traefik"},
+    ],
+)
+def test_other_proxies_are_not_warned_about(c, tmp_path, caplog, setting):
+    scripts = {
+        "node": _script(tmp_path / "chp", "#!/usr/bin/env node"),
+        "python": _script(tmp_path / "pychp", "#!/usr/bin/python3"),
+        "missing": str(tmp_path / "nowhere"),
+    }
+    c.ConfigurableHTTPProxy.command = [scripts[setting["command"]]]
+    if "proxy_class" in setting:
+        c.JupyterHub.proxy_class = setting["proxy_class"]
+    with caplog.at_level(logging.WARNING, logger="JupyterHub.japps"):
+        install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert "configurable-http-proxy" not in caplog.text
+
+
+def test_default_proxy_is_looked_up_on_path(c, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _script(tmp_path / "configurable-http-proxy", "#!/opt/hub/bin/python")
+    assert install.python_proxy(c) == str(tmp_path / "configurable-http-proxy")
+    _script(tmp_path / "configurable-http-proxy", "#!/usr/bin/env node")
+    assert install.python_proxy(c) is None
