@@ -13,6 +13,7 @@ from traitlets.config import LazyConfigValue
 
 from .config import JAppsConfig
 from .spawner import resolve_spawner_class, subclass_spawner
+from .version import warn_if_versions_differ
 
 # Child of the hub's own logger, so messages come out in the hub's log format.
 log = logging.getLogger("JupyterHub.japps")
@@ -121,6 +122,7 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
 
     if not evaluating:
         _warn_about_python_proxy(c)
+        warn_if_versions_differ(cfg.japps_bin, cfg.launcher_bin)
 
     ours = [_service_spec(cfg, c, oauth_no_confirm, evaluating, config_file)]
     ours += [_additional_service_spec(s) for s in cfg.additional_services]

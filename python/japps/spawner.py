@@ -24,7 +24,8 @@ Where the changes are made:
 - ``get_args()``: nothing for apps. ``Spawner.args`` are the operator's
   arguments for Jupyter servers (``--allow-root``, ``--debug``, ...), which
   ``japps launch`` does not take; settings for apps go in ``launcher_args``.
-- ``get_env()``: ``JAPPS_APP`` and ``user_options.env``.
+- ``get_env()``: ``JAPPS_APP``, ``JAPPS_SERVICE_VERSION`` (the service binary's
+  version, for the launcher to compare) and ``user_options.env``.
 - ``_run_apply_user_options()`` (JupyterHub 5.3+): an operator's
   ``apply_user_options`` hook still runs for apps; without one, the hub's
   "Received unhandled user_options" warning is left out for apps.
@@ -38,12 +39,15 @@ import json
 import logging
 
 from .config import JAppsConfig
+from .version import binary_version
 
 # Child of the hub's own logger, so messages come out in the hub's log format.
 log = logging.getLogger("JupyterHub.japps")
 
 # The variable `japps launch` reads the app definition from.
 APP_ENV = "JAPPS_APP"
+# The service's japps version, for the launcher to compare with its own.
+SERVICE_VERSION_ENV = "JAPPS_SERVICE_VERSION"
 
 # The user_options keys `japps launch` needs. Never the thumbnail or the
 # description: they can be large, and one environment string is limited to
@@ -188,7 +192,11 @@ class JAppsSpawnerMixin:
         env = super().get_env()
         if not self._japps_is_app():
             return env
-        env[APP_ENV] = self._japps_app_json(self._japps_config())
+        config = self._japps_config()
+        env[APP_ENV] = self._japps_app_json(config)
+        service_version = binary_version(config.japps_bin)
+        if service_version:
+            env[SERVICE_VERSION_ENV] = service_version
         env.update(self._japps_user_env())
         return env
 

@@ -365,6 +365,16 @@ def test_japps_app_never_holds_thumbnail_description_or_env(c):
         assert left_out not in text
 
 
+def test_apps_are_told_the_service_version(c, tmp_path):
+    fake = tmp_path / "japps"
+    fake.write_text("#!/bin/sh\necho 'japps 7.7.7 (abc)'\n")
+    fake.chmod(0o755)
+    installed(c, japps_bin=str(fake), launcher_bin="japps")
+    env = started(new_spawner(c, APP))["env"]
+    assert env["JAPPS_SERVICE_VERSION"] == "7.7.7 (abc)"
+    assert "JAPPS_SERVICE_VERSION" not in started(new_spawner(c, {}))["env"]
+
+
 def test_user_env_is_added_on_top(c):
     installed(c)
     c.Spawner.environment = {"SHARED": "operator", "KEEP": "operator"}

@@ -4,6 +4,7 @@
 //! and shared by the service (`japps serve`) and the launcher (`japps launch`).
 
 pub mod app;
+pub mod build_info;
 pub mod config;
 pub mod frameworks;
 pub mod git;

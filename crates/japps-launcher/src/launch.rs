@@ -47,6 +47,21 @@ pub enum Exit {
 /// Runs the launcher until `shutdown` resolves or the app fails. `args` are the launch
 /// command's own arguments: known flags are used, anything else (arguments spawners
 /// append for Jupyter servers) is ignored with a note.
+/// The version of the hub's `japps serve`, which the japps spawner passes to every app.
+const SERVICE_VERSION_ENV: &str = "JAPPS_SERVICE_VERSION";
+
+/// A warning when this launcher and the hub's service are different japps versions: the
+/// app definition and the pages they share may not match.
+fn version_note(service: Option<&str>) -> Option<String> {
+    let other = japps_domain::build_info::differing_version(service?)?;
+    let mine = japps_domain::build_info::LONG_VERSION;
+    tracing::warn!("this launcher is japps {mine}, the hub's service is japps {other}");
+    Some(format!(
+        "warning: this launcher is japps {mine}, the hub's japps service is {other}; \
+         install the same version in the app's environment"
+    ))
+}
+
 pub async fn run(
     args: &[String],
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -82,6 +97,9 @@ pub async fn run(
         .map(|repo| japps_domain::git::url_secrets(&repo.url))
         .unwrap_or_default();
     let logs = Arc::new(LogBuffer::new(settings.log_buffer_size, true).with_secrets(secrets));
+    notes.extend(version_note(
+        std::env::var(SERVICE_VERSION_ENV).ok().as_deref(),
+    ));
     for note in notes {
         logs.push(Source::Launcher, &note);
     }
@@ -468,6 +486,21 @@ fn safe(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::version_note;
+
+    #[test]
+    fn a_different_service_version_is_a_warning() {
+        let mine = japps_domain::build_info::VERSION;
+        assert_eq!(version_note(None), None);
+        assert_eq!(version_note(Some(&format!("{mine} (abc)"))), None);
+        let note = version_note(Some("0.0.1 (abc)")).unwrap();
+        assert!(note.contains("service is 0.0.1"), "{note}");
+        assert!(note.contains(mine), "{note}");
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ pub(crate) struct Status {
     /// The japps version.
     #[schema(example = "0.1.0")]
     version: &'static str,
+    /// The git revision it was built from (`unknown` outside a checkout).
+    #[schema(example = "0123456789ab")]
+    revision: &'static str,
 }
 
 /// Liveness and version
@@ -30,5 +33,6 @@ pub(crate) async fn get() -> Json<Status> {
     Json(Status {
         status: "ok",
         version: crate::VERSION,
+        revision: japps_domain::build_info::REVISION,
     })
 }

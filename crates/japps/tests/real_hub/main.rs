@@ -16,6 +16,7 @@ mod newcomer;
 mod openapi;
 mod read_path;
 mod service;
+mod versions;
 
 use japps_testkit::{HubOptions, HubRelease, TestHub};
 
