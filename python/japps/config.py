@@ -20,6 +20,8 @@ from traitlets import (
 )
 from traitlets.config import LoggingConfigurable
 
+from .binary import bundled_binary
+
 DEFAULT_BANNERS = {"top": {"text": ""}, "bottom": {"text": ""}}
 
 
@@ -197,16 +199,17 @@ class JAppsConfig(LoggingConfigurable):
 
     # --- japps-only traits --------------------------------------------------
 
-    japps_bin = Unicode(
-        "japps",
-        help="The japps binary the hub runs as the service (found on PATH unless a path is given).",
+    japps_bin = NonEmptyUnicode(
+        help="The japps binary the hub runs as the service (found on PATH unless a path "
+        "is given). Default: the binary installed with this package (the japps wheel), "
+        "else `japps` on PATH.",
     ).tag(config=True)
 
     launcher_bin = NonEmptyUnicode(
         help="The japps binary that runs each app (`<launcher_bin> launch`), as "
         "found where user servers run: on the hub's machine for local "
-        "spawners, in the image for KubeSpawner and DockerSpawner. Found on "
-        "PATH unless a path is given. Default: japps_bin.",
+        "spawners, in the image for KubeSpawner and DockerSpawner (set it to the "
+        "path there). Found on PATH unless a path is given. Default: japps_bin.",
     ).tag(config=True)
 
     launcher_args = List(
@@ -321,6 +324,10 @@ class JAppsConfig(LoggingConfigurable):
         "directory. Not used when JHUB_APP_JWT_SECRET_KEY is set.",
     ).tag(config=True)
 
+    @default("japps_bin")
+    def _default_japps_bin(self):
+        return bundled_binary() or "japps"
+
     @default("launcher_bin")
     def _default_launcher_bin(self):
         return self.japps_bin
@@ -375,12 +382,6 @@ class JAppsConfig(LoggingConfigurable):
         if not host or any(ch in host for ch in "/ \t\n@?#"):
             raise TraitError(f"JAppsConfig.hub_host must be a bare host name, got {host!r}")
         return host
-
-    @validate("japps_bin")
-    def _validate_japps_bin(self, proposal):
-        if not proposal["value"]:
-            raise TraitError("JAppsConfig.japps_bin must not be empty")
-        return proposal["value"]
 
     @validate("cookie_secret_file")
     def _validate_cookie_secret_file(self, proposal):
