@@ -713,3 +713,31 @@ def test_default_proxy_is_looked_up_on_path(c, tmp_path, monkeypatch):
     assert install.python_proxy(c) == str(tmp_path / "configurable-http-proxy")
     _script(tmp_path / "configurable-http-proxy", "#!/usr/bin/env node")
     assert install.python_proxy(c) is None
+
+
+# --- coming from jhub-apps -----------------------------------------------------
+
+JHUB_APPS_CONFIG = """
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jhub_apps import theme_template_paths
+from jhub_apps.configuration import install_jhub_apps
+
+c = get_config()
+c.JupyterHub.bind_url = "http://127.0.0.1:8000"
+c.JupyterHub.default_url = "/hub/home"
+c.JupyterHub.template_paths = theme_template_paths
+c.JAppsConfig.jupyterhub_config_path = "jupyterhub_config.py"
+c.JAppsConfig.conda_envs = []
+c.JupyterHub.template_vars = {"hub_title": "Hub"}
+c = install_jhub_apps(c, spawner_to_subclass=SimpleLocalProcessSpawner)
+"""
+
+
+def test_a_jhub_apps_config_loads_with_the_import_changed(tmp_path):
+    path = tmp_path / "jupyterhub_config.py"
+    path.write_text(JHUB_APPS_CONFIG.replace("from jhub_apps", "from japps"))
+    config = PyFileConfigLoader(path.name, str(tmp_path)).load_config()
+    hub = config.JupyterHub
+    assert hub.spawner_class.__name__ == "JAppsSpawner"
+    assert any(s["name"] == "japps" for s in hub.services)
+    assert hub.template_paths[:2] == [install.LANDING_TEMPLATES, install.HUB_TEMPLATES]
