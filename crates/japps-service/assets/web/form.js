@@ -400,7 +400,7 @@
       var body = null;
       try { body = JSON.parse(text); } catch (e) { /* not JSON: a proxy's page */ }
       var detail = body && body.detail ? String(body.detail) : (text || response.statusText || "Error " + response.status);
-      if (response.status === 413 && !(body && body.detail)) detail = "The request is too large: the thumbnail is over the limit of " + data.maxText + ".";
+      if (response.status === 413) detail = "The thumbnail is too large: the limit is " + data.maxText + ". (The server said: " + detail + ")";
       return { ok: response.ok, status: response.status, body: body, detail: detail };
     });
   }
