@@ -38,12 +38,14 @@ const HOOKS: &str = "
 
 /// A hub whose apps run in `python` (the frameworks venv for apps that must really run,
 /// else an idle stand-in).
-async fn hub(release: HubRelease, python: &Path, extra: &str) -> TestHub {
+/// `japps` is `c.JAppsConfig` (and spawner) configuration the plugin reads at install.
+async fn hub(release: HubRelease, python: &Path, japps: &str) -> TestHub {
     let options = HubOptions::new(env!("CARGO_BIN_EXE_japps"))
+        .japps_config(japps)
         .extra_config(&format!(
             "c.Authenticator.admin_users = {{'root'}}\n\
              c.Spawner.start_timeout = 120\nc.Spawner.http_timeout = 120\n\
-             c.JAppsConfig.python_exec = {:?}\n{extra}",
+             c.JAppsConfig.python_exec = {:?}\n",
             python.display().to_string()
         ))
         .proxy_command(node_proxy());
@@ -231,6 +233,22 @@ async fn opens_panel(hub: &TestHub, chrome: &Chrome, owner: &str, server: &str) 
     chrome
         .goto(&hub.url(&format!("user/{owner}/{server}/")))
         .await;
+    // The hub asks the user to authorize the app's access to their identity.
+    chrome
+        .wait_until(
+            "the app or the hub's authorize page",
+            "!location.pathname.endsWith('/oauth2/authorize') || !!document.querySelector('form [type=submit]')",
+            Duration::from_secs(60),
+        )
+        .await;
+    if chrome
+        .current_url()
+        .await
+        .path()
+        .ends_with("/oauth2/authorize")
+    {
+        chrome.click("form [type=submit]").await;
+    }
     chrome
         .wait_until(
             "the Panel app answers",
@@ -638,8 +656,8 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
         app["user_options"]["thumbnail"]
             .as_str()
             .unwrap()
-            .starts_with("data:image/png"),
-        "the repository's picture"
+            .starts_with("data:image/jpeg"),
+        "the repository's (opaque) picture, re-encoded"
     );
     wait_ready(&hub, "alice", "git-board", Duration::from_secs(150)).await;
     let bob = browser_as(&hub, "bob").await;
