@@ -386,6 +386,17 @@ async fn form_validations_show_at_the_field_and_keep_what_was_typed(release: Hub
     eprintln!("hub calls for one create-app page load: {calls:?}");
     assert!(calls.values().sum::<u64>() <= 3, "{calls:?}");
 
+    for mode in ["light", "dark"] {
+        set_mode(&chrome, mode).await;
+        chrome
+            .screenshot(&shot(&format!(
+                "form-create-{mode}-{}.png",
+                release.major()
+            )))
+            .await;
+    }
+    set_mode(&chrome, "light").await;
+
     // Empty name: the message at the field, focus there, nothing sent.
     submit(&chrome).await;
     assert!(invalid(&chrome, "display_name").await);
@@ -690,7 +701,13 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
     chrome.type_into("#description", "Now with forecasts").await;
     chrome.click("input[name=share-user][value=bob]").await;
     chrome.click("input[name=share-user][value=carol]").await;
-    assert_accessible(&chrome, "the edit form").await;
+    for mode in ["dark", "light"] {
+        set_mode(&chrome, mode).await;
+        assert_accessible(&chrome, &format!("the edit form ({mode})")).await;
+        chrome
+            .screenshot(&shot(&format!("form-edit-{mode}-{}.png", release.major())))
+            .await;
+    }
     chrome.click("#submit-app").await;
     wait_path(&chrome, PREFIX).await;
     chrome
@@ -716,6 +733,29 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
     );
     let carol = browser_as(&hub, "carol").await;
     assert!(home_lists(&hub, &carol, "alice/git-board").await);
+
+    // A share the hub refuses: saved, and the answer's warning is shown on the next page.
+    open_form(&chrome, &hub, "edit-app?id=git-board").await;
+    chrome.type_into("#description", "Third version").await;
+    chrome
+        .eval(
+            "(() => { const box = document.querySelector('input[name=share-user][value=bob]'); \
+             box.value = 'ghost'; box.checked = true; \
+             box.dispatchEvent(new Event('change', {bubbles: true})); })()",
+        )
+        .await;
+    chrome.click("#submit-app").await;
+    wait_path(&chrome, PREFIX).await;
+    chrome
+        .wait_until(
+            "the warning is shown",
+            "document.getElementById('notice').className === 'error' \
+             && document.getElementById('notice').textContent.includes('ghost')",
+            DEFAULT_WAIT,
+        )
+        .await;
+    let app = api(&hub, &token, "server/git-board").await;
+    assert_eq!(app["user_options"]["description"], "Third version");
 
     // What cannot be edited, and says why.
     for (query, says) in [
