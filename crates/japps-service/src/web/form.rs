@@ -271,12 +271,21 @@ impl FormPage {
         }
         offered_users.sort();
         offered_groups.sort();
+        // Sharing needs the `shares` scope on the app; without it the picker is not shown
+        // and the current shares are sent back unchanged.
+        let me = caller.user.name.as_str();
+        let mut wanted = vec![format!("shares!user={me}")];
+        if let Some(name) = &server {
+            wanted.push(format!("shares!server={me}/{name}"));
+        }
+        let may_share = japps_domain::scopes::grants_any(&caller.user.scopes, &wanted)
+            && (!offered_users.is_empty() || !offered_groups.is_empty());
         Self {
             user: caller.user.name.clone(),
             admin: caller.user.admin,
             headless,
             server,
-            may_share: !offered_users.is_empty() || !offered_groups.is_empty(),
+            may_share,
             share_users: offered_users,
             share_groups: offered_groups,
             values,
@@ -458,24 +467,25 @@ pub(crate) async fn create_page(
     )
 }
 
-/// Whether `id` may be edited on this page, from what the hub has.
-fn editable(id: &str, view: Option<&ServerView>) -> Result<(), Unavailable> {
-    if id.is_empty() || id == "lab" || id == "vscode" {
-        return Err(if view.is_some() || !id.is_empty() {
-            Unavailable::DefaultServer
-        } else {
-            Unavailable::NotFound
-        });
+/// Whether `id` may be edited on this page, from what the hub has: one of the caller's
+/// apps. `lab` and `vscode` are the home page's names for the default server, unless the
+/// caller has an app of that name.
+fn editable(id: Option<&str>, view: Option<&ServerView>) -> Result<(), Unavailable> {
+    let Some(id) = id else {
+        return Err(Unavailable::NotFound);
+    };
+    match view {
+        Some(view) if is_app(view) => Ok(()),
+        Some(view) if view.name.is_empty() => Err(Unavailable::DefaultServer),
+        Some(_) => Err(Unavailable::NotAnApp),
+        None if id.is_empty() || id == "lab" || id == "vscode" => Err(Unavailable::DefaultServer),
+        None => Err(Unavailable::NotFound),
     }
-    let view = view.ok_or(Unavailable::NotFound)?;
-    let options = &view.user_options;
-    let is_app = options.get("jhub_app").and_then(Value::as_bool) == Some(true)
-        || options.contains_key("framework");
-    if is_app {
-        Ok(())
-    } else {
-        Err(Unavailable::NotAnApp)
-    }
+}
+
+fn is_app(view: &ServerView) -> bool {
+    view.user_options.get("jhub_app").and_then(Value::as_bool) == Some(true)
+        || view.user_options.contains_key("framework")
 }
 
 /// `GET edit-app?id=<server>`: the form, filled with one of the caller's apps.
@@ -504,17 +514,16 @@ pub(crate) async fn edit_page(
     Query(query): Query<FormQuery>,
     caller: Caller,
 ) -> Result<Response, ServiceError> {
-    let id = query.id.clone().unwrap_or_default();
-    let view = if id.is_empty() || id == "lab" || id == "vscode" {
-        None
-    } else {
-        match apps::own_server(state.hub(), &caller.user.name, &id).await {
+    let id = query.id.clone();
+    let view = match &id {
+        None => None,
+        Some(id) => match apps::own_server(state.hub(), &caller.user.name, id).await {
             Ok(view) => Some(view),
             Err(ApplicationError::NotFound(_)) => None,
             Err(err) => return Err(err.into()),
-        }
+        },
     };
-    if let Err(why) = editable(&id, view.as_ref()) {
+    if let Err(why) = editable(id.as_deref(), view.as_ref()) {
         let (title, text) = why.message();
         let base = layout::page_context(
             &state,
@@ -630,7 +639,7 @@ mod tests {
 
     fn caller(name: &str) -> Caller {
         let user: User = serde_json::from_value(json!({
-            "kind": "user", "name": name, "admin": false, "scopes": [],
+            "kind": "user", "name": name, "admin": false, "scopes": ["shares!user=alice"],
         }))
         .unwrap();
         Caller {
@@ -746,6 +755,35 @@ mod tests {
     }
 
     #[test]
+    fn sharing_needs_the_shares_scope() {
+        let state = state(json!({}));
+        let mut who = caller("alice");
+        let mut user = (*who.user).clone();
+        user.scopes = vec!["read:users:name".into()];
+        who.user = Arc::new(user);
+        let app = view(
+            "sales",
+            json!({"jhub_app": true, "framework": "panel", "share_with": {"users": ["bob"], "groups": []}}),
+        );
+        let form = FormPage::build(
+            &who,
+            false,
+            choices(&state, json!([]), false),
+            Some((&app, String::new())),
+            None,
+        );
+        assert!(!form.may_share);
+        let html = render(&state, &form);
+        assert!(!html.contains(r#"id="share-search""#));
+        assert!(
+            html.contains(
+                r#"<input type="checkbox" hidden checked name="share-user" value="bob">"#
+            ),
+            "the current shares are kept: {html}"
+        );
+    }
+
+    #[test]
     fn profiles_default_and_image_switch() {
         let state = state(json!({}));
         let profiles = json!([
@@ -815,11 +853,26 @@ mod tests {
     fn what_cannot_be_edited() {
         let app = view("sales", json!({"jhub_app": true, "framework": "panel"}));
         let plain = view("plain", json!({}));
-        assert_eq!(editable("sales", Some(&app)), Ok(()));
-        assert_eq!(editable("", None), Err(Unavailable::NotFound));
-        assert_eq!(editable("nope", None), Err(Unavailable::NotFound));
-        assert_eq!(editable("lab", None), Err(Unavailable::DefaultServer));
-        assert_eq!(editable("plain", Some(&plain)), Err(Unavailable::NotAnApp));
+        let default = view("", json!({}));
+        let lab_app = view("lab", json!({"jhub_app": true, "framework": "panel"}));
+        assert_eq!(editable(Some("sales"), Some(&app)), Ok(()));
+        assert_eq!(editable(None, None), Err(Unavailable::NotFound));
+        assert_eq!(editable(Some("nope"), None), Err(Unavailable::NotFound));
+        assert_eq!(
+            editable(Some(""), Some(&default)),
+            Err(Unavailable::DefaultServer)
+        );
+        assert_eq!(editable(Some(""), None), Err(Unavailable::DefaultServer));
+        assert_eq!(editable(Some("lab"), None), Err(Unavailable::DefaultServer));
+        assert_eq!(
+            editable(Some("lab"), Some(&lab_app)),
+            Ok(()),
+            "an app named lab"
+        );
+        assert_eq!(
+            editable(Some("plain"), Some(&plain)),
+            Err(Unavailable::NotAnApp)
+        );
         let state = state(json!({}));
         let base = layout::page_context(&state, "alice", false, false, &[]);
         let (title, text) = Unavailable::NotFound.message();

@@ -548,6 +548,13 @@ async fn form_validations_show_at_the_field_and_keep_what_was_typed(release: Hub
     open_form(&chrome, &hub, "create-app").await;
     let width = chrome.eval("document.documentElement.scrollWidth").await;
     assert!(width.as_u64().unwrap() <= 360, "scrolls sideways: {width}");
+    chrome.click("#env-add").await;
+    chrome
+        .eval("document.getElementById('env-add').scrollIntoView({block: 'center'})")
+        .await;
+    chrome
+        .screenshot(&shot(&format!("form-phone-{}.png", release.major())))
+        .await;
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -762,6 +769,7 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
         ("edit-app", "No app found"),
         ("edit-app?id=nope", "No app found"),
         ("edit-app?id=lab", "default server"),
+        ("edit-app?id=", "default server"),
     ] {
         chrome.goto(&hub.url(&format!("{PREFIX}{query}"))).await;
         chrome.wait_for("#unavailable", DEFAULT_WAIT).await;
