@@ -682,7 +682,11 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
     assert!(home_lists(&hub, &bob, "alice/git-board").await);
 
     // Edit: Save waits for a change; new description, shares move from bob to carol.
+    let before = hub.service_hub_calls().await;
     open_form(&chrome, &hub, "edit-app?id=git-board").await;
+    let calls = calls_between(&before, &hub.service_hub_calls().await);
+    eprintln!("hub calls for one edit-app page load: {calls:?}");
+    assert!(calls.values().sum::<u64>() <= 4, "{calls:?}");
     assert_eq!(value(&chrome, "display_name").await, "Git board");
     assert!(
         chrome
@@ -839,6 +843,27 @@ async fn form_server_types_step_and_headless_success(release: HubRelease) {
         .await;
     assert_eq!(value(&chrome, "display_name").await, "Typed board");
     assert_eq!(value(&chrome, "description").await, "kept across steps");
+    // A picture dropped on the drop zone (a real DataTransfer with a PNG made in the page).
+    let dropped = chrome
+        .eval(
+            "(async () => { const canvas = document.createElement('canvas'); \
+             canvas.width = 90; canvas.height = 52; \
+             const blob = await new Promise(done => canvas.toBlob(done, 'image/png')); \
+             const transfer = new DataTransfer(); \
+             transfer.items.add(new File([blob], 'dropped.png', {type: 'image/png'})); \
+             document.getElementById('thumb-drop').dispatchEvent(new DragEvent('drop', \
+                 {dataTransfer: transfer, bubbles: true, cancelable: true})); \
+             return document.getElementById('thumbnail').files[0].name; })()",
+        )
+        .await;
+    assert_eq!(dropped, "dropped.png");
+    assert_eq!(
+        chrome
+            .eval("document.getElementById('thumb-preview').hidden")
+            .await,
+        false
+    );
+    assert_eq!(error_of(&chrome, "thumbnail").await, "");
     chrome.click("#submit-app").await;
     chrome.click("input[name=profile][value=small]").await;
     chrome.click("#submit-final").await;
@@ -847,6 +872,13 @@ async fn form_server_types_step_and_headless_success(release: HubRelease) {
     let app = api(&hub, &token, "server/typed-board").await;
     assert_eq!(app["user_options"]["profile"], "small");
     assert!(app["user_options"].get("profile_image").is_none());
+    assert!(
+        app["user_options"]["thumbnail"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png"),
+        "the dropped picture (transparent: PNG)"
+    );
 
     // Headless (the JupyterLab extension's frame): no top bar, no git choice, the file
     // path from the query, and the success page at the end.
