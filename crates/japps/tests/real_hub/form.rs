@@ -677,6 +677,7 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
             .starts_with("data:image/jpeg"),
         "the repository's (opaque) picture, re-encoded"
     );
+    let picture = app["user_options"]["thumbnail"].clone();
     wait_ready(&hub, "alice", "git-board", Duration::from_secs(150)).await;
     let bob = browser_as(&hub, "bob").await;
     assert!(home_lists(&hub, &bob, "alice/git-board").await);
@@ -737,6 +738,10 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
     assert_eq!(
         app["user_options"]["repository"]["url"], url,
         "the repository stays"
+    );
+    assert_eq!(
+        app["user_options"]["thumbnail"], picture,
+        "the picture is sent back unchanged"
     );
     assert!(
         !home_lists(&hub, &bob, "alice/git-board").await,
