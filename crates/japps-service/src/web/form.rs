@@ -318,6 +318,11 @@ impl FormPage {
             sharing_link => self.sharing_link,
             thumbnail_max_bytes => self.thumbnail_max_bytes,
             thumbnail_max_text => human_size(self.thumbnail_max_bytes),
+            // An app's framework the operator no longer offers: shown, not silently replaced
+            // (saving it as it is gets the server's refusal at the field).
+            unoffered_framework => (!self.values.framework.is_empty()
+                && !self.frameworks.iter().any(|f| f.name == self.values.framework))
+                .then_some(&self.values.framework),
             max_description => MAX_DESCRIPTION,
             max_name => MAX_NAME,
             refused_env => refused_env(),
@@ -752,6 +757,19 @@ mod tests {
         assert!(html.contains(r#"name="public" role="switch" type="checkbox" checked"#));
         assert!(html.contains(">Save<"));
         assert!(html.contains(r#"id="repository_url" value="https://example.org/r.git""#));
+        let gone = view("old", json!({"jhub_app": true, "framework": "cobol"}));
+        let form = FormPage::build(
+            &caller("alice"),
+            false,
+            choices(&state, json!([]), false),
+            Some((&gone, String::new())),
+            None,
+        );
+        let html = render(&state, &form);
+        assert!(
+            html.contains(r#"<option value="cobol" selected>cobol (no longer offered)</option>"#),
+            "{html}"
+        );
     }
 
     #[test]
