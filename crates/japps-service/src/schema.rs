@@ -121,7 +121,8 @@ pub(crate) struct AppFormBody {
     /// the app's thumbnail.
     #[schema(value_type = Option<String>, format = Binary, content_media_type = "application/octet-stream")]
     thumbnail: Option<Vec<u8>>,
-    /// Edit only: the current thumbnail as a `data:` URL, kept when no file is sent.
+    /// A thumbnail as a `data:` URL when no file is sent: on edit the current one (kept),
+    /// on create e.g. the one `app-config-from-git/` returned (checked like an upload).
     thumbnail_data_url: Option<String>,
 }
 

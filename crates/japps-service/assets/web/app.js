@@ -46,6 +46,23 @@
     });
   });
 
+  // A notice carried over from the previous page (the app form's "saved" and the API's
+  // warnings), shown once.
+  (function () {
+    var carried = null;
+    try {
+      carried = sessionStorage.getItem("japps:notice");
+      sessionStorage.removeItem("japps:notice");
+    } catch (e) { /* private mode */ }
+    var box = doc.getElementById("notice");
+    if (!carried || !box) return;
+    var notice;
+    try { notice = JSON.parse(carried); } catch (e) { notice = { text: carried }; }
+    box.className = notice.error ? "error" : "";
+    box.textContent = String(notice.text || "");
+    setTimeout(function () { box.textContent = ""; }, notice.error ? 15000 : 6000);
+  })();
+
   var home = doc.getElementById("home");
   if (!home) return;
   var prefix = home.getAttribute("data-prefix");

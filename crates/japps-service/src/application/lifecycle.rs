@@ -43,7 +43,8 @@ pub(crate) struct AppRequest {
 #[derive(Debug, Default)]
 pub(crate) struct ThumbnailInput {
     pub(crate) upload: Option<Vec<u8>>,
-    /// Edit only: the app's current thumbnail, sent back by the form.
+    /// A picture as a data URL: on edit the app's current thumbnail sent back by the form;
+    /// on create one fetched from a git repository. Checked like an upload.
     pub(crate) data_url: Option<String>,
 }
 
@@ -67,9 +68,13 @@ pub(crate) async fn create(
     let (mut options, framework) = checked_options(context, request.user_options)?;
     let title = options.settle_title(&request.servername)?;
     let policy = ThumbnailPolicy::from_config(&context.settings().config);
-    let thumbnail = match thumbnail.upload {
-        Some(bytes) => processed_upload(bytes, policy).await?,
-        None => thumbnails::default_thumbnail(framework.name()),
+    let thumbnail = match (thumbnail.upload, thumbnail.data_url) {
+        (Some(bytes), _) => processed_upload(bytes, policy).await?,
+        // The form sends the thumbnail a repository's configuration gave it as a data URL.
+        (None, Some(url)) if !url.is_empty() => {
+            off_workers(move || thumbnails::check_data_url(&url, &policy)).await?
+        }
+        _ => thumbnails::default_thumbnail(framework.name()),
     };
     options.thumbnail = Some(thumbnail);
     let shares = share_targets(&options);

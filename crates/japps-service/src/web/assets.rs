@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 pub(crate) const CSS: &str = include_str!("../../assets/web/app.css");
 pub(crate) const JS: &str = include_str!("../../assets/web/app.js");
+pub(crate) const FORM_JS: &str = include_str!("../../assets/web/form.js");
 
 /// A day: the `?v=` query changes with every release, so stale copies are never used.
 const CACHE: &str = "public, max-age=86400";
@@ -41,6 +42,22 @@ pub(crate) async fn css() -> Response {
 )]
 pub(crate) async fn js() -> Response {
     asset("text/javascript; charset=utf-8", JS)
+}
+
+#[utoipa::path(
+    get,
+    path = "/static/web/form.js",
+    operation_id = "web_form_js",
+    tag = "static",
+    summary = "The app form's script",
+    description = "Embedded in the binary; the create and edit pages link it with \
+        `?v=<version>`. Public; cached for a day.",
+    responses((status = 200, description = "The script.", body = String,
+        content_type = "text/javascript; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
+pub(crate) async fn form_js() -> Response {
+    asset("text/javascript; charset=utf-8", FORM_JS)
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

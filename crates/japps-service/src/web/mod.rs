@@ -3,6 +3,7 @@
 //! view models to templates.
 
 pub(crate) mod assets;
+pub(crate) mod form;
 pub(crate) mod home;
 pub(crate) mod layout;
 pub(crate) mod templates;

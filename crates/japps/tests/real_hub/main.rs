@@ -6,6 +6,7 @@
 
 mod browser;
 mod catalog;
+mod form;
 mod git_config;
 mod hub_client;
 mod hub_pages;
