@@ -8,9 +8,13 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error};
 
 /// The built-in templates, by the name an override file must have.
-const BUILT_IN: [(&str, &str); 2] = [
+const BUILT_IN: [(&str, &str); 3] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
+    (
+        "app_page.html",
+        include_str!("../../templates/app_page.html"),
+    ),
 ];
 
 #[derive(Debug)]
