@@ -421,6 +421,9 @@
       });
     });
   }
+  // The link as people share it: absolute, whatever the hub told the service.
+  var appUrl = $("app-url");
+  if (appUrl) appUrl.textContent = appUrl.href;
   var copyButton = $("copy-link");
   if (copyButton) {
     copyButton.addEventListener("click", function () {
