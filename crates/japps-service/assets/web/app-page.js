@@ -46,7 +46,7 @@
   var notice = $("notice");
 
   // What is known: the hub's view of the server, and the launcher's view of the app.
-  var hub = { status: data.hubStatus, pending: data.hubStatus === "pending" ? "spawn" : null };
+  var hub = { status: data.hubStatus, pending: data.pending || null };
   var launcher = { phase: null, reason: "", failed: false, unreachable: false };
   var lastSeq = -1;
   var lines = [];
@@ -214,9 +214,10 @@
   function checkHub() {
     hubTimer = null;
     request("GET", stateUrl).then(function (state) {
-      var was = hub.status;
+      var was = hub.status, wasPending = hub.pending;
       hub.status = state.status;
       hub.pending = state.pending;
+      if (hub.status === "running" && was !== "running") resetLauncher();
       render();
       if (hub.status === "pending") { pollHub(); return; }
       if (hub.status === "running") {
@@ -224,8 +225,8 @@
         else if (was !== "running") say(title + " is running.");
       } else {
         unfollow();
-        if (was === "pending" && hub.pending === null && !launcher.failed && hub.status === "ready") {
-          if (launcher.phase === null && data.starting === "true") say(title + " did not start.", true);
+        if (was === "pending" && wasPending === "spawn" && hub.status === "ready" && !launcher.failed) {
+          say(title + " did not start.", true);
         }
       }
     }, function (err) {
@@ -371,17 +372,21 @@
     render();
   }
 
+  // A new launcher (a new start): its output and its session start afresh.
+  function resetLauncher() {
+    launcher = { phase: null, reason: "", failed: false, unreachable: false };
+    loginTried = false;
+    clearLines();
+  }
+
   // ---- actions ----
   if (startButton) {
     startButton.addEventListener("click", function () {
       var query = own ? "" : "?owner=" + encodeURIComponent(owner);
-      launcher = { phase: null, reason: "", failed: false, unreachable: false };
-      loginTried = false;
-      clearLines();
+      resetLauncher();
       if (logsState) logsState.textContent = "Waiting for the app to start…";
       hub.status = "pending";
       hub.pending = "spawn";
-      data.starting = "true";
       render();
       api("POST", serverPath() + query).then(function () {
         say("Starting " + title + "…");
@@ -470,7 +475,7 @@
   });
 
   // ---- start ----
-  if (hub.status === "pending") { data.starting = "true"; pollHub(); }
+  if (hub.status === "pending") pollHub();
   else if (hub.status === "running" && full) follow();
   render();
 })();

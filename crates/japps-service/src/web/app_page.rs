@@ -194,6 +194,8 @@ pub(crate) struct AppPage {
     thumbnail: Option<String>,
     status: &'static str,
     status_label: &'static str,
+    /// What the hub is doing: `spawn`, `stop`…
+    pending: Option<String>,
     public: bool,
     /// `{hub}/hub/user/<owner>/<server>/`: the running app, or the hub's page that offers
     /// to start it.
@@ -317,6 +319,7 @@ impl AppPage {
             thumbnail,
             status,
             status_label,
+            pending: view.pending.clone(),
             activity,
             activity_text,
             may_start,

@@ -284,6 +284,19 @@ async fn owner_follows_a_start_live_stops_and_starts_again(release: HubRelease) 
     );
     drop(admin);
 
+    // Without an event stream (as behind a proxy that buffers it), the page polls the
+    // launcher's status and output instead.
+    let polling = Chrome::start().await;
+    polling
+        .add_init_script("window.EventSource = undefined;")
+        .await;
+    polling.login_to_hub(&hub, "alice").await;
+    open_page(&polling, &hub, "alice", &server).await;
+    wait_text(&polling, "#log-lines", "echo app listening", LONG_WAIT).await;
+    wait_page(&polling, "status", "running", LONG_WAIT).await;
+    assert!(visible(&polling, "#open-app").await);
+    drop(polling);
+
     // Stop from the page (it asks first); the status follows.
     chrome.click("#stop-app").await;
     chrome.wait_for("#confirm[open]", DEFAULT_WAIT).await;
