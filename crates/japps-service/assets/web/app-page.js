@@ -201,8 +201,8 @@
       failureReason.textContent = launcher.reason;
       showFailureLines();
     }
+    losses = 0;
     render();
-    if (before !== "ready" && status.phase === "ready" && before !== null) say(title + " is running.");
   }
 
   // ---- following the hub while the server is pending ----
@@ -221,7 +221,8 @@
       render();
       if (hub.status === "pending") { pollHub(); return; }
       if (hub.status === "running") {
-        if (full) follow();
+        if (full && !launcher.unreachable) follow();
+        else if (launcher.failed) pollHub(5000); // until the hub sees the launcher gone
         else if (was !== "running") say(title + " is running.");
       } else {
         unfollow();
@@ -242,6 +243,9 @@
   var launcherTimer = null;
   var loginTried = false;
   var following = false;
+  // Consecutive times the launcher could not be reached while the hub says it runs.
+  var losses = 0;
+  var MAX_LOSSES = 6;
   function follow() {
     if (following || !logView) return;
     following = true;
@@ -317,8 +321,14 @@
       hub.status = state.status;
       hub.pending = state.pending;
       render();
-      if (hub.status === "running") setTimeout(follow, POLL_MS);
-      else if (hub.status === "pending") pollHub();
+      if (hub.status === "running") {
+        // Not routed yet, or on another origin (subdomains): stop trying after a while.
+        if (++losses >= MAX_LOSSES) {
+          noSession("The output cannot be reached from this page.");
+          if (launcher.failed) pollHub(5000);
+        }
+        else setTimeout(follow, POLL_MS);
+      } else if (hub.status === "pending") pollHub();
     }, function () { setTimeout(checkAfterLoss, 5000); });
   }
   function pollLauncher() {
@@ -364,10 +374,10 @@
     frame.src = appPath + "_japps/login?next=" + encodeURIComponent(target);
     doc.body.appendChild(frame);
   }
-  function noSession() {
+  function noSession(why) {
     following = false;
     launcher.unreachable = true;
-    if (logsState) logsState.textContent = "The output needs you to sign in to the app.";
+    if (logsState) logsState.textContent = why || "Seeing the output needs your approval on the app's own logs page.";
     if (openLogs) openLogs.hidden = false;
     render();
   }
