@@ -7,8 +7,8 @@
 // `<app>/_japps/events` (status and log events). Without a launcher session (401), it logs in
 // to the launcher in a hidden iframe (the hub approves a user's own server without asking) and
 // retries; when the hub asks for consent (an admin), it links to the launcher's logs page
-// instead. When no event arrives for 5 s (a buffering proxy), it polls `_japps/api/status` and
-// `_japps/api/logs` every 2 s.
+// instead. When no event arrives within 5 s of opening the stream (a buffering proxy), it polls
+// `_japps/api/status` and `_japps/api/logs` (every 2 s while the app starts, 5 s after).
 (function () {
   "use strict";
   var doc = document;
@@ -200,6 +200,9 @@
       launcher.reason = status.reason || "The app stopped.";
       failureReason.textContent = launcher.reason;
       showFailureLines();
+      // A failed launcher exits after a grace period, and a proxy does not always end the
+      // stream when it does: ask the hub every 5 s until it has seen the server stop.
+      if (!hubTimer) pollHub(5000);
     }
     losses = 0;
     render();
@@ -222,8 +225,8 @@
       if (hub.status === "pending") { pollHub(); return; }
       if (hub.status === "running") {
         if (full && !launcher.unreachable) follow();
-        else if (launcher.failed) pollHub(5000); // until the hub sees the launcher gone
-        else if (was !== "running") say(title + " is running.");
+        if (launcher.failed) pollHub(5000); // until the hub sees the launcher gone
+        else if (!full && was !== "running") say(title + " is running.");
       } else {
         unfollow();
         if (was === "pending" && wasPending === "spawn" && hub.status === "ready" && !launcher.failed) {
@@ -264,7 +267,8 @@
     if (source) { source.close(); source = null; }
   }
   function quiet() {
-    // No event for a while: a proxy may be buffering the stream. Poll instead.
+    // No event since the stream opened (the launcher sends its status at once): a proxy
+    // may be buffering the stream. Poll instead.
     clearTimeout(silenceTimer);
     silenceTimer = setTimeout(function () {
       closeStream();
@@ -279,12 +283,12 @@
     quiet();
     source.addEventListener("status", function (event) {
       got = true;
-      quiet();
+      clearTimeout(silenceTimer);
       try { onPhase(JSON.parse(event.data)); } catch (e) { /* ignore a broken event */ }
     });
     source.addEventListener("log", function (event) {
       got = true;
-      quiet();
+      clearTimeout(silenceTimer);
       try { addLines([JSON.parse(event.data)]); } catch (e) { /* ignore */ }
     });
     source.onerror = function () {
@@ -341,7 +345,8 @@
       if (!following) return;
       addLines((answers[1] && answers[1].lines) || []);
       onPhase(answers[0]);
-      launcherTimer = setTimeout(pollLauncher, POLL_MS);
+      // Quick while it starts; a running app's output is read less often.
+      launcherTimer = setTimeout(pollLauncher, launcher.phase === "starting" ? POLL_MS : 5000);
     }, function (err) {
       if (!following) return;
       if (err.status === 401 || err.status === 403) { probe(); return; }

@@ -284,6 +284,18 @@ async fn owner_follows_a_start_live_stops_and_starts_again(release: HubRelease) 
     );
     drop(admin);
 
+    // The stream works here: however quiet the running app, the page never polled.
+    assert_eq!(
+        chrome
+            .eval(
+                "performance.getEntriesByType('resource')\
+                 .filter(e => e.name.includes('_japps/api/logs')).length"
+            )
+            .await,
+        0,
+        "no polling while the event stream works"
+    );
+
     // Without an event stream (as behind a proxy that buffers it), the page polls the
     // launcher's status and output instead.
     let polling = Chrome::start().await;
