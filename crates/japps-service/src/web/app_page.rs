@@ -539,6 +539,19 @@ mod tests {
     }
 
     #[test]
+    fn the_not_found_page_names_nothing_but_the_request() {
+        let state = state();
+        let base = layout::page_context(&state, "carol", false, false, &[]);
+        let html = state.templates().render(
+            "app_page.html",
+            context! { missing => true, owner => "alice", server => "<x>", ..base },
+        );
+        assert!(html.contains("App not found"));
+        assert!(html.contains("alice/&lt;x&gt;"));
+        assert!(!html.contains("app-page.js") && !html.contains(r#"id="app-page""#));
+    }
+
+    #[test]
     fn the_status_json_follows_the_hub() {
         let status = AppStatus::from(&detail(AppRole::Owner).view);
         assert_eq!(status.status, "pending");
