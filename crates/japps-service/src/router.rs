@@ -40,6 +40,12 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
         .route(&at("edit-app"), get(web::form::edit_page))
         .route(&at("success"), get(web::form::success_page))
         .route(&at("thumbnail/{owner}/{server}"), get(web::home::thumbnail))
+        .route(&at("static/web/app-page.js"), get(web::assets::app_page_js))
+        .route(&at("apps/{owner}/{server}"), get(web::app_page::page))
+        .route(
+            &at("apps/{owner}/{server}/state"),
+            get(web::app_page::app_state),
+        )
         .route(&at("status"), get(status::get))
         .route(&at("jhub-login"), get(login::start))
         .route(&at("oauth_callback"), get(login::callback))

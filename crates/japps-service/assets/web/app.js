@@ -46,21 +46,27 @@
     });
   });
 
-  // A notice carried over from the previous page (the app form's "saved" and the API's
-  // warnings), shown once.
+  // A notice another page left for this one (the app page's "deleted", the form's warnings):
+  // shown once, then removed. A string, or {text|message, error}, or a list of either.
   (function () {
-    var carried = null;
-    try {
-      carried = sessionStorage.getItem("japps:notice");
-      sessionStorage.removeItem("japps:notice");
-    } catch (e) { /* private mode */ }
+    var raw = null;
+    try { raw = sessionStorage.getItem("japps:notice"); sessionStorage.removeItem("japps:notice"); } catch (e) { raw = null; }
     var box = doc.getElementById("notice");
-    if (!carried || !box) return;
-    var notice;
-    try { notice = JSON.parse(carried); } catch (e) { notice = { text: carried }; }
-    box.className = notice.error ? "error" : "";
-    box.textContent = String(notice.text || "");
-    setTimeout(function () { box.textContent = ""; }, notice.error ? 15000 : 6000);
+    if (!raw || !box) return;
+    var value = raw, isError = false;
+    try { value = JSON.parse(raw); } catch (e) { value = raw; }
+    function text(item) {
+      if (item && typeof item === "object") {
+        if (item.error || item.kind === "error" || item.kind === "warning" || item.level === "warning") isError = true;
+        return String(item.text || item.message || item.detail || "");
+      }
+      return String(item);
+    }
+    var message = Array.isArray(value) ? value.map(text).filter(Boolean).join(" ") : text(value);
+    if (!message) return;
+    box.className = isError ? "error" : "";
+    box.textContent = message;
+    setTimeout(function () { if (box.textContent === message) box.textContent = ""; }, isError ? 15000 : 8000);
   })();
 
   var home = doc.getElementById("home");
@@ -280,7 +286,7 @@
       }
       return;
     }
-    if (action === "edit") return;
+    if (action === "edit" || action === "details") return;
     event.preventDefault();
     if (control.getAttribute("aria-disabled") === "true") { say(control.title, true); return; }
     if (action === "start") startApp(card);

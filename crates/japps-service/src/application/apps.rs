@@ -372,3 +372,87 @@ pub(crate) async fn own_server(
         .map(ServerView::from)
         .ok_or_else(|| ApplicationError::NotFound(format!("server '{name}' not found")))
 }
+
+/// Who looks at an app's page, which decides what they see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AppRole {
+    /// The app is theirs: its whole definition.
+    Owner,
+    /// A hub admin looking at another user's app: its whole definition.
+    Admin,
+    /// A user it is shared with: only what describes it ([`ServerView::for_sharee`]).
+    Sharee,
+}
+
+/// One app as its page shows it to the caller.
+#[derive(Debug, Clone)]
+pub(crate) struct AppDetail {
+    pub(crate) owner: String,
+    pub(crate) role: AppRole,
+    /// For a sharee, already cut to the display fields.
+    pub(crate) view: ServerView,
+}
+
+/// One app for its page (or its state poll): the caller's own (1 hub call), any user's
+/// for a hub admin (1 call), or one shared with the caller (the share list, plus the
+/// owner's model when not cached or pending: 1–2 calls). The default server and servers
+/// not made as apps are not apps. Whatever the reason, the caller hears the same "not
+/// found", so a stranger cannot tell an app that exists from one that does not.
+pub(crate) async fn app_detail(
+    cx: &Context,
+    caller: &Caller,
+    owner: &str,
+    name: &str,
+) -> Result<AppDetail, ApplicationError> {
+    let me = caller.user.name.as_str();
+    let not_found = || ApplicationError::NotFound(format!("no app {owner}/{name}"));
+    if name.is_empty() {
+        return Err(not_found());
+    }
+    let (role, view) = if owner == me || caller.user.admin {
+        let model = match cx.hub().as_service().user(owner, true).await {
+            Ok(model) => model,
+            Err(err) if err.is_not_found() => return Err(not_found()),
+            Err(err) => return Err(err.into()),
+        };
+        let mut servers = model.servers;
+        let view = servers
+            .remove(name)
+            .map(ServerView::from)
+            .ok_or_else(not_found)?;
+        let role = if owner == me {
+            AppRole::Owner
+        } else {
+            AppRole::Admin
+        };
+        (role, view)
+    } else {
+        let shares = cx.hub().as_service().shared_with(me).await?;
+        let mine: Vec<ShareItem> = shares
+            .into_iter()
+            .filter(|share| share.server.user.name == owner && share.server.name == name)
+            .collect();
+        if mine.is_empty() {
+            return Err(not_found());
+        }
+        let shared = shared_apps(cx, me, &mine)
+            .await
+            .pop()
+            .ok_or_else(not_found)?;
+        (AppRole::Sharee, shared.view)
+    };
+    if !is_app(&view) {
+        return Err(not_found());
+    }
+    Ok(AppDetail {
+        owner: owner.to_owned(),
+        role,
+        view,
+    })
+}
+
+/// Only servers made as apps have an app page (and are in the library).
+pub(crate) fn is_app(view: &ServerView) -> bool {
+    view.user_options.get("jhub_app").and_then(Value::as_bool) == Some(true)
+        || view.user_options.contains_key("framework")
+}

@@ -71,3 +71,22 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     )
         .into_response()
 }
+
+/// The app page's own script, loaded after `app.js`.
+pub(crate) const APP_PAGE_JS: &str = include_str!("../../assets/web/app-page.js");
+
+#[utoipa::path(
+    get,
+    path = "/static/web/app-page.js",
+    operation_id = "web_app_page_js",
+    tag = "static",
+    summary = "The app page's script",
+    description = "Embedded in the binary; the app page links it with `?v=<version>`. Public; \
+        cached for a day.",
+    responses((status = 200, description = "The script.", body = String,
+        content_type = "text/javascript; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
+pub(crate) async fn app_page_js() -> Response {
+    asset("text/javascript; charset=utf-8", APP_PAGE_JS)
+}

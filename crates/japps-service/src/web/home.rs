@@ -156,6 +156,8 @@ pub(crate) struct Card {
     start_reason: String,
     groups: String,
     edit_url: Option<String>,
+    /// The app's own page (a sharee's is the reduced one).
+    details_url: String,
 }
 
 /// A quick-access card: the default server, VS Code, or a pinned service.
@@ -357,6 +359,12 @@ impl Card {
                 query.append_pair("id", &server);
                 format!("{}edit-app?{}", links.prefix, query.finish())
             }),
+            details_url: format!(
+                "{}apps/{}/{}",
+                links.prefix,
+                path_segment(owner),
+                path_segment(&server)
+            ),
             server,
             title,
             description: text("description"),
@@ -405,7 +413,7 @@ fn share_groups(view: &ServerView) -> Vec<String> {
 }
 
 /// jhub-apps' status: ready → Running, pending → Pending, stopped → Ready, else Unknown.
-fn status_of(view: &ServerView) -> (&'static str, &'static str) {
+pub(crate) fn status_of(view: &ServerView) -> (&'static str, &'static str) {
     if view.pending.is_some() {
         ("pending", "Pending")
     } else if view.ready {
@@ -423,7 +431,7 @@ fn status_of(view: &ServerView) -> (&'static str, &'static str) {
 /// only access, never starting. Group-filtered scopes (`servers!group=…`) are not
 /// resolved here: the page would need the owner's groups; such users are told they may
 /// not, and can still ask the owner.
-fn may_start(caller: &Caller, owner: &str, server: &str) -> (bool, String) {
+pub(crate) fn may_start(caller: &Caller, owner: &str, server: &str) -> (bool, String) {
     if owner == caller.user.name || caller.user.admin {
         return (true, String::new());
     }
@@ -568,7 +576,7 @@ fn quick_access(
     quick
 }
 
-fn capitalised(word: &str) -> String {
+pub(crate) fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
@@ -576,7 +584,7 @@ fn capitalised(word: &str) -> String {
 }
 
 /// The server-rendered activity text; the script replaces it with "N min ago".
-fn activity_fallback(iso: &str) -> String {
+pub(crate) fn activity_fallback(iso: &str) -> String {
     let date = iso.get(..10).unwrap_or(iso);
     let time = iso.get(11..16).unwrap_or("");
     if time.is_empty() {
@@ -587,7 +595,7 @@ fn activity_fallback(iso: &str) -> String {
 }
 
 /// Percent-encodes one URL path segment (user names may hold `@`, `+`, spaces…).
-fn path_segment(text: &str) -> String {
+pub(crate) fn path_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {

@@ -2,6 +2,7 @@
 //! JSON API, one stylesheet and one script. Handlers only translate HTTP to use cases and
 //! view models to templates.
 
+pub(crate) mod app_page;
 pub(crate) mod assets;
 pub(crate) mod form;
 pub(crate) mod home;

@@ -8,7 +8,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error};
 
 /// The built-in templates, by the name an override file must have.
-const BUILT_IN: [(&str, &str); 4] = [
+const BUILT_IN: [(&str, &str); 5] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     (
@@ -16,6 +16,10 @@ const BUILT_IN: [(&str, &str); 4] = [
         include_str!("../../templates/app_form.html"),
     ),
     ("success.html", include_str!("../../templates/success.html")),
+    (
+        "app_page.html",
+        include_str!("../../templates/app_page.html"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app_page;
 mod browser;
 mod catalog;
 mod form;
