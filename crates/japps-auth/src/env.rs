@@ -144,12 +144,17 @@ impl HubEnv {
 
     /// A hub page (`home`, `login`, …) as a browser sees it.
     pub fn hub_url(&self, path: &str) -> String {
+        self.proxied_url(&format!("hub/{path}"))
+    }
+
+    /// A path under the hub's base URL (`user/alice/app/`) as a browser sees it.
+    pub fn proxied_url(&self, path: &str) -> String {
         let origin = self
             .hub_origin
             .as_ref()
             .map(|url| url.origin().ascii_serialization())
             .unwrap_or_default();
-        format!("{origin}{}hub/{path}", self.base_url)
+        format!("{origin}{}{path}", self.base_url)
     }
 
     /// Whether browsers talk https to the hub, as far as the hub's settings tell.

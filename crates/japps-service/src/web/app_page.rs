@@ -200,6 +200,10 @@ pub(crate) struct AppPage {
     /// `{hub}/hub/user/<owner>/<server>/`: the running app, or the hub's page that offers
     /// to start it.
     open_url: String,
+    /// The link to give others: `open_url`, except for a public app, whose visitors may
+    /// have no access the hub knows of (the hub answers 404 to them on its `/hub/user/`
+    /// form, and asks anonymous ones to log in): `{hub}/user/<owner>/<server>/`.
+    share_url: String,
     /// The server's path on the proxy, where the launcher's `_japps/` pages live.
     app_path: String,
     activity: Option<String>,
@@ -217,15 +221,16 @@ impl AppPage {
         let settings = state.settings();
         Self::build(
             &settings.prefix,
-            &|path: &str| settings.hub_env.hub_url(path),
+            &|path: &str| settings.hub_env.proxied_url(path),
             caller,
             detail,
         )
     }
 
+    /// `proxied` makes a path under the hub's base URL (`hub/home`, `user/a/b/`) absolute.
     fn build(
         prefix: &str,
-        hub: &dyn Fn(&str) -> String,
+        proxied: &dyn Fn(&str) -> String,
         caller: &Caller,
         detail: AppDetail,
     ) -> Self {
@@ -291,7 +296,12 @@ impl AppPage {
                 AppRole::Admin => "admin",
                 AppRole::Sharee => "sharee",
             },
-            open_url: hub(&format!("user/{segments}/")),
+            open_url: proxied(&format!("hub/user/{segments}/")),
+            share_url: if options.is_public() {
+                proxied(&format!("user/{segments}/"))
+            } else {
+                proxied(&format!("hub/user/{segments}/"))
+            },
             app_path: view.url.clone(),
             edit_url: own.then(|| {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -429,8 +439,8 @@ mod tests {
     }
 
     fn build(caller: &Caller, role: AppRole) -> AppPage {
-        let hub = |path: &str| format!("/hub/{path}");
-        AppPage::build("/services/japps/", &hub, caller, detail(role))
+        let proxied = |path: &str| format!("/{path}");
+        AppPage::build("/services/japps/", &proxied, caller, detail(role))
     }
 
     fn state() -> AppState {
@@ -440,6 +450,22 @@ mod tests {
         )])
         .unwrap();
         AppState::new(settings).unwrap()
+    }
+
+    #[test]
+    fn a_public_app_is_shared_by_its_plain_link() {
+        let private = build(&caller("alice", false), AppRole::Owner);
+        assert_eq!(private.share_url, "/hub/user/alice/sales/");
+        let mut public = detail(AppRole::Sharee);
+        public
+            .view
+            .user_options
+            .insert("public".into(), Value::Bool(true));
+        let proxied = |path: &str| format!("/{path}");
+        let page = AppPage::build("/services/japps/", &proxied, &caller("bob", false), public);
+        // Its visitors need not be users the hub lets into `/hub/user/…`.
+        assert_eq!(page.share_url, "/user/alice/sales/");
+        assert_eq!(page.open_url, "/hub/user/alice/sales/");
     }
 
     #[test]

@@ -541,11 +541,20 @@ pub(crate) async fn edit_page(
         return Ok(page(&state, why.status(), "app_form.html", ctx));
     }
     let view = view.ok_or_else(|| ServiceError::NotFound("no app".into()))?;
-    let link = state.settings().hub_env.hub_url(&format!(
+    // The hub's `/hub/user/…` form reaches a stopped app's start page, but answers 404 to
+    // anyone it is not shared with: a public app is shared by its plain path.
+    let path = format!(
         "user/{}/{}/",
         path_segment(&caller.user.name),
         path_segment(&view.name)
-    ));
+    );
+    let public = view.user_options.get("public").and_then(Value::as_bool) == Some(true);
+    let hub_env = &state.settings().hub_env;
+    let link = if public {
+        hub_env.proxied_url(&path)
+    } else {
+        hub_env.hub_url(&path)
+    };
     let choices = Box::pin(choices(&state, &caller)).await;
     let form = FormPage::build(
         &caller,

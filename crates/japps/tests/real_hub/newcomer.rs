@@ -375,9 +375,18 @@ async fn links_to_a_stopped_app_never_reach_the_default_server(release: HubRelea
                 .contains(&format!("/hub/user/alice/{server}/")),
             "{user}'s card links {link}"
         );
-        chrome.goto(link_path.as_str()).await;
-        chrome.wait_for(expected, Duration::from_secs(20)).await;
-        let body = chrome.body_text().await;
-        assert!(!body.contains("404"), "{user} got a 404: {body}");
+        // The app page's sharing link, as the copy button gives it.
+        chrome
+            .goto(&hub.service_url(&format!("apps/alice/{server}")))
+            .await;
+        let shared = chrome.attr("#copy-link", "data-url").await.unwrap();
+        let shared = link_path.join(&shared).unwrap();
+        assert_eq!(shared, link_path, "{user}: the sharing link is the card's link");
+        for url in [link_path.as_str(), shared.as_str()] {
+            chrome.goto(url).await;
+            chrome.wait_for(expected, Duration::from_secs(20)).await;
+            let body = chrome.body_text().await;
+            assert!(!body.contains("404"), "{user} got a 404 at {url}: {body}");
+        }
     }
 }
