@@ -332,6 +332,19 @@ async fn form_creates_a_running_panel_app_shared_with_a_user_and_a_group(release
         .await;
     alice.click("#submit-app").await;
     wait_path(&alice, &format!("{PREFIX}apps/alice/sales-board")).await;
+    // The app's page follows the start: not running yet, then running with its output.
+    let landed = alice.attr("#app-page", "data-status").await.unwrap();
+    assert_ne!(landed, "running", "the app page opens while the app starts");
+    alice
+        .wait_until(
+            "the app page shows the app running",
+            "document.getElementById('app-page').dataset.status === 'running' \
+             && !document.getElementById('open-app').hidden",
+            Duration::from_secs(150),
+        )
+        .await;
+    let output = alice.text("#log-lines").await;
+    assert!(!output.trim().is_empty(), "the app page shows the output");
 
     let token = hub.user_token("alice").await;
     let app = api(&hub, &token, "server/sales-board").await;
