@@ -381,7 +381,10 @@ async fn links_to_a_stopped_app_never_reach_the_default_server(release: HubRelea
             .await;
         let shared = chrome.attr("#copy-link", "data-url").await.unwrap();
         let shared = link_path.join(&shared).unwrap();
-        assert_eq!(shared, link_path, "{user}: the sharing link is the card's link");
+        assert_eq!(
+            shared, link_path,
+            "{user}: the sharing link is the card's link"
+        );
         for url in [link_path.as_str(), shared.as_str()] {
             chrome.goto(url).await;
             chrome.wait_for(expected, Duration::from_secs(20)).await;
