@@ -212,6 +212,16 @@ class JAppsConfig(LoggingConfigurable):
         "path there). Found on PATH unless a path is given. Default: japps_bin.",
     ).tag(config=True)
 
+    launcher_image = Unicode(
+        "",
+        help="KubeSpawner only: an image holding the japps binary at "
+        "/usr/local/bin/japps and a `cp` (deploy/docker/Dockerfile's `launcher` "
+        "target). When set, each app's pod gets an init container that copies "
+        "the binary from it into a shared volume and runs the app with that copy, "
+        "so user images need no japps of their own; launcher_bin is then not used "
+        "for apps.",
+    ).tag(config=True)
+
     launcher_args = List(
         Unicode(),
         default_value=[],

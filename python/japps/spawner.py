@@ -44,6 +44,11 @@ from .version import binary_version
 # Child of the hub's own logger, so messages come out in the hub's log format.
 log = logging.getLogger("JupyterHub.japps")
 
+# Where an app pod's init container puts the binary from c.JAppsConfig.launcher_image.
+LAUNCHER_VOLUME = "japps-launcher"
+LAUNCHER_DIR = "/opt/japps"
+LAUNCHER_IN_IMAGE = "/usr/local/bin/japps"
+
 # The variable `japps launch` reads the app definition from.
 APP_ENV = "JAPPS_APP"
 # The service's japps version, for the launcher to compare with its own.
@@ -145,6 +150,7 @@ class JAppsSpawnerMixin:
     _japps_base = None
     _japps_image_in_start = True
     _japps_warned_no_image = False
+    _japps_warned_no_init_containers = False
 
     # --- the hooks ---------------------------------------------------------
 
@@ -214,12 +220,56 @@ class JAppsSpawnerMixin:
         return getattr(self, "_log_name", None) or f"{self.user.name}:{self.name}"
 
     def _japps_command(self, config):
-        return [config.launcher_bin, "launch", *config.launcher_args]
+        program = config.launcher_bin
+        if self._japps_launcher_image(config):
+            program = f"{LAUNCHER_DIR}/japps"
+        return [program, "launch", *config.launcher_args]
 
     def _japps_apply(self, config, *, image):
         self._japps_set("cmd", self._japps_command(config))
+        if self._japps_launcher_image(config):
+            self._japps_apply_launcher_volume(config)
         if image:
             self._japps_apply_image(config)
+
+    def _japps_launcher_image(self, config):
+        """The launcher image, when it is set and this spawner makes pods."""
+        if not config.launcher_image:
+            return None
+        if not self.has_trait("init_containers"):
+            cls = type(self)
+            if not cls._japps_warned_no_init_containers:
+                cls._japps_warned_no_init_containers = True
+                log.warning(
+                    "japps: c.JAppsConfig.launcher_image is for KubeSpawner; %s has no "
+                    "init containers, so apps run launcher_bin %r",
+                    self._japps_base.__name__,
+                    config.launcher_bin,
+                )
+            return None
+        return config.launcher_image
+
+    def _japps_apply_launcher_volume(self, config):
+        """An init container copies the binary from the launcher image into a volume
+        the app's container runs it from. Added to whatever the profile set."""
+        init = {
+            "name": LAUNCHER_VOLUME,
+            "image": config.launcher_image,
+            "command": ["cp", LAUNCHER_IN_IMAGE, f"{LAUNCHER_DIR}/japps"],
+            "volumeMounts": [{"name": LAUNCHER_VOLUME, "mountPath": LAUNCHER_DIR}],
+        }
+        volume = {"name": LAUNCHER_VOLUME, "emptyDir": {}}
+        mount = {"name": LAUNCHER_VOLUME, "mountPath": LAUNCHER_DIR, "readOnly": True}
+        for trait, item in (
+            ("init_containers", init),
+            ("volumes", volume),
+            ("volume_mounts", mount),
+        ):
+            current = getattr(self, trait)
+            if isinstance(current, dict):  # KubeSpawner also takes {key: item}
+                current = list(current.values())
+            kept = [entry for entry in current or [] if _name_of(entry) != LAUNCHER_VOLUME]
+            self._japps_set(trait, [*kept, item])
 
     def _japps_apply_image(self, config):
         image = self.user_options.get("profile_image")
@@ -321,6 +371,12 @@ class JAppsSpawnerMixin:
                 ", ".join(sorted(invalid)),
             )
         return env
+
+
+def _name_of(entry):
+    if isinstance(entry, dict):
+        return entry.get("name")
+    return getattr(entry, "name", None)
 
 
 def _spawn_error(message):

@@ -89,6 +89,17 @@ def kube(c, user_options, profiles=PROFILES, **japps):
     return spawner
 
 
+def serialized(model):
+    """The object as the Kubernetes client would send it (camelCase JSON)."""
+    from kubernetes_asyncio.client import ApiClient
+
+    async def serialize():
+        async with ApiClient() as api:
+            return api.sanitize_for_serialization(model)
+
+    return asyncio.run(serialize())
+
+
 def pod_of(spawner):
     """The pod KubeSpawner's start() would create: its own load_user_options() (the
     profile) and get_pod_manifest(), as `_start` runs them before calling the cluster."""
@@ -144,6 +155,50 @@ def test_kubespawner_profiles_from_a_callable(c):
     assert container.args == LAUNCHER
     assert container.image == "hub/gpu:2"
     assert "JAPPS_APP" in env
+
+
+def test_kubespawner_launcher_image_puts_the_binary_in_any_user_image(c):
+    profiles = [
+        {"display_name": "GPU", "slug": "gpu",
+         "kubespawner_override": {
+             "image": "hub/gpu:2",
+             "init_containers": [{"name": "fetch-data", "image": "busybox"}],
+             "volumes": [{"name": "data", "emptyDir": {}}],
+         }},
+    ]
+    spawner = kube(c, APP, profiles=profiles, launcher_image="example/japps-launcher:0.1.0")
+    container, env = pod_of(spawner)
+    # The manifest as it would be sent to the cluster.
+    pod = serialized(asyncio.run(spawner.get_pod_manifest()))
+    assert container.args == ["/opt/japps/japps", "launch", "--activity-interval=60"]
+    assert container.image == "hub/gpu:2"  # the user image, without japps
+    init = {i["name"]: i for i in pod["spec"]["initContainers"]}
+    assert set(init) == {"fetch-data", "japps-launcher"}  # the profile's are kept
+    assert init["japps-launcher"] == {
+        "name": "japps-launcher",
+        "image": "example/japps-launcher:0.1.0",
+        "command": ["cp", "/usr/local/bin/japps", "/opt/japps/japps"],
+        "volumeMounts": [{"name": "japps-launcher", "mountPath": "/opt/japps"}],
+    }
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert set(volumes) == {"data", "japps-launcher"}
+    assert volumes["japps-launcher"] == {"name": "japps-launcher", "emptyDir": {}}
+    mounts = {m["name"]: m for m in pod["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["japps-launcher"] == {
+        "name": "japps-launcher", "mountPath": "/opt/japps", "readOnly": True
+    }
+    assert "JAPPS_APP" in env
+
+
+def test_kubespawner_launcher_image_leaves_other_servers_alone(c):
+    spawner = kube(c, APP, launcher_image="example/japps-launcher:0.1.0")
+    pod_of(spawner)
+    # The same server started again as a plain server: no trace of the launcher.
+    spawner._japps_restore()
+    spawner.user_options = {"profile": "gpu"}
+    pod = serialized(asyncio.run(spawner.get_pod_manifest()))
+    assert pod["spec"]["containers"][0]["args"] == ["profile-cmd", "--allow-root"]
+    assert "japps-launcher" not in json.dumps(pod)
 
 
 # --- DockerSpawner -------------------------------------------------------------
@@ -230,6 +285,26 @@ def test_systemdspawner_unit_runs_the_launcher(c, monkeypatch):
     default = started({})
     assert default["cmd"] + default["args"] == ["jupyterhub-singleuser", "--allow-root"]
     assert "JAPPS_APP" not in default["environment_variables"]
+
+
+def test_launcher_image_is_ignored_with_a_warning_without_pods(c, monkeypatch, caplog):
+    configured(c, launcher_image="example/japps-launcher:0.1.0")
+    c.DockerSpawner.image = "hub/default:0"
+    install_jhub_apps(c, dockerspawner.DockerSpawner)
+
+    async def recorded_start(self):
+        self.recorded = await self.get_command()
+        return ("127.0.0.1", 8888)
+
+    monkeypatch.setattr(dockerspawner.DockerSpawner, "start", recorded_start)
+    cls = c.JupyterHub.spawner_class
+    spawner = cls(config=c, hub=Hub(), user=MockUser(), orm_spawner=MockOrmSpawner())
+    spawner.api_token = "server-token"
+    spawner.user_options = dict(APP)
+    with caplog.at_level("WARNING", logger="JupyterHub.japps"):
+        asyncio.run(spawner.start())
+    assert spawner.recorded == LAUNCHER
+    assert "launcher_image is for KubeSpawner" in caplog.text
 
 
 def test_wrapping_keeps_the_base_class(c):
