@@ -398,12 +398,19 @@ def main(argv=None):
                         help="the variable holding the japps service's token")
     args = parser.parse_args(argv)
 
+    # Loading runs install_jhub_apps: in evaluation mode it creates nothing.
+    previous = os.environ.get(evaluate.EVALUATE_ENV)
     os.environ[evaluate.EVALUATE_ENV] = "1"
     try:
         config = evaluate.load_config(args.config)
     except evaluate.Failure as failure:
         print(Finding(FAIL, "config", str(failure)).line())
         return 1
+    finally:
+        if previous is None:
+            del os.environ[evaluate.EVALUATE_ENV]
+        else:
+            os.environ[evaluate.EVALUATE_ENV] = previous
     findings = diagnose(config, base_dir=os.path.dirname(os.path.abspath(args.config)))
     if args.api_url:
         token = os.environ.get(args.token_env, "")

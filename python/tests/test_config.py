@@ -28,6 +28,7 @@ JAPPS_DEFAULTS = {
     "japps_bin": "japps",
     "launcher_bin": "japps",
     "launcher_args": [],
+    "launcher_image": "",
     "service_port": 10202,
     "grant_sharing_scopes": True,
     "keep_hub_home": False,

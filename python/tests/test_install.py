@@ -170,6 +170,7 @@ def test_japps_config_round_trips(c, work_dir):
         "jhub_app_proxy_version": "v0.2.2",
         "launcher_args": [],
         "launcher_bin": "japps",
+        "launcher_image": "",
         "max_share_targets": 100,
         "jupyterhub_config_path": str(work_dir / "jupyterhub_config.py"),
         "python_exec": "python",
