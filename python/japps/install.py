@@ -64,6 +64,10 @@ SHARING_SCOPES = ["shares!user", "read:users:name", "read:groups:name"]
 # config, which must import what the hub imports.
 PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT", "PYTHONPATH")
 
+# Where the service listens when hub_host is not a loopback address.
+BIND_ENV = "JAPPS_BIND_URL"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
 # The hub's interpreter, for the service to evaluate callable settings with.
 PYTHON_ENV = "JAPPS_PYTHON"
 
@@ -197,6 +201,11 @@ def _service_spec(cfg, c, oauth_no_confirm, evaluating=False, config_file=None):
     if not evaluating:
         # Evaluating a callable must not create (or even read) the key file.
         environment[SESSION_KEY_ENV] = _session_key(cfg)
+    if cfg.hub_host not in LOOPBACK_HOSTS:
+        # The URL names how the hub and proxy reach the service (on Kubernetes the hub's
+        # Service, an address the pod does not have): listen on every interface, as
+        # jhub-apps does, unless the operator said where.
+        environment.setdefault(BIND_ENV, f"http://0.0.0.0:{cfg.service_port}")
     return {
         "name": SERVICE_NAME,
         "url": f"http://{host}:{cfg.service_port}",

@@ -742,3 +742,19 @@ def test_a_jhub_apps_config_loads_with_the_import_changed(tmp_path):
     assert hub.spawner_class.__name__ == "JAppsSpawner"
     assert any(s["name"] == "japps" for s in hub.services)
     assert hub.template_paths[:2] == [install.LANDING_TEMPLATES, install.HUB_TEMPLATES]
+
+
+# --- where the service listens -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hub_host,bind",
+    [("127.0.0.1", None), ("localhost", None), ("hub", "http://0.0.0.0:10202"),
+     ("10.0.0.7", "http://0.0.0.0:10202")],
+)
+def test_the_service_listens_on_every_interface_unless_local(c, work_dir, hub_host, bind):
+    c.JAppsConfig.hub_host = hub_host
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    service = japps_service(c)
+    assert service["url"].startswith(f"http://{hub_host}:")
+    assert service["environment"].get("JAPPS_BIND_URL") == bind
