@@ -646,6 +646,11 @@ impl TestHub {
     }
 
     /// Everything the hub, its proxy and its services (japps included) have logged so far.
+    /// The hub's `jupyterhub_config.py`.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("jupyterhub_config.py")
+    }
+
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
     }
