@@ -3,6 +3,7 @@
 
 mod application;
 mod auth;
+pub mod doctor;
 pub mod error;
 mod request_id;
 mod router;

@@ -428,6 +428,22 @@ impl Chrome {
         .await;
     }
 
+    /// Fails the test when axe-core finds a serious or critical violation on the page.
+    pub async fn assert_accessible(&self, what: &str) {
+        let serious: Vec<String> = self
+            .axe()
+            .await
+            .iter()
+            .filter(|violation| violation.is_serious())
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            serious.is_empty(),
+            "{what}: serious accessibility violations:\n{}",
+            serious.join("\n")
+        );
+    }
+
     /// Runs axe-core (from `scripts/setup-browser`) on the current page and returns every
     /// rule it found violated.
     pub async fn axe(&self) -> Vec<Violation> {

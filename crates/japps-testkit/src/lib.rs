@@ -581,6 +581,24 @@ impl TestHub {
         self.wait_for_server(user, server, |s| s.stopped).await;
     }
 
+    /// Creates (and so starts) an app through the japps API with `token` (its owner's);
+    /// returns its server name. Fails the test on an error or a warning.
+    pub async fn create_app(&self, token: &str, name: &str, options: serde_json::Value) -> String {
+        let data = serde_json::json!({"servername": name, "user_options": options}).to_string();
+        let response = reqwest::Client::new()
+            .post(self.service_url("server"))
+            .header("Authorization", format!("token {token}"))
+            .multipart(reqwest::multipart::Form::new().text("data", data))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("create {name}: {err}"));
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "create {name}: {body}");
+        assert!(body.get(2).is_none(), "create {name} had warnings: {body}");
+        body[1].as_str().unwrap_or_default().to_owned()
+    }
+
     /// `user`'s server `name` as the hub reports it now (read with the admin token).
     pub async fn server(&self, user: &str, name: &str) -> Option<japps_hub::Server> {
         self.admin_client()
@@ -646,6 +664,11 @@ impl TestHub {
     }
 
     /// Everything the hub, its proxy and its services (japps included) have logged so far.
+    /// The hub's `jupyterhub_config.py`.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("jupyterhub_config.py")
+    }
+
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
     }
@@ -735,6 +758,16 @@ pub fn node_proxy() -> PathBuf {
 /// The stdlib-only HTTP + WebSocket app the launcher tests run as a `custom` app.
 pub fn echo_app() -> PathBuf {
     workspace_root().join("crates/japps-testkit/apps/echo_app.py")
+}
+
+/// The echo app as a `custom` app's command, run by `release`'s Python; `flags` are the
+/// echo app's own (`--startup-delay 5`, `--never-ready`, …).
+pub fn echo_command(release: HubRelease, flags: &str) -> String {
+    format!(
+        "{} {} --port {{port}} --root-path {{root_path}} {flags}",
+        release.venv().join("bin/python").display(),
+        echo_app().display()
+    )
 }
 
 pub fn free_port() -> u16 {

@@ -32,6 +32,11 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Check the setup, with the japps service's environment (as the hub gives it): the
+    /// hub's version, the service token's scopes, OAuth, the session key, the public URL,
+    /// then the plugin's checks of the hub's configuration file. One line per check (ok,
+    /// warn, FAIL with what to do); exit status 1 when a check fails.
+    Doctor,
 }
 
 fn main() -> ExitCode {
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => run_serve(),
         Command::Launch { args } => run_launch(&args),
+        Command::Doctor => run_doctor(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -101,6 +107,17 @@ fn run_launch(args: &[String]) -> anyhow::Result<()> {
         // hub records the server as failed.
         japps_launcher::Exit::Failed => std::process::exit(1),
     }
+}
+
+fn run_doctor() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if runtime.block_on(japps_service::doctor::run(std::env::vars())) {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Resolves on SIGTERM (what the hub and Kubernetes send) or Ctrl-C.

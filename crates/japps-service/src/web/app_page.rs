@@ -21,7 +21,8 @@ use crate::application::{ApplicationError, Caller, catalog, thumbnails};
 use crate::error::{ErrorBody, ServiceError};
 use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
-use crate::web::home::{activity_fallback, capitalised, may_start, path_segment, status_of};
+use crate::web::home::{activity_fallback, capitalised, may_start, status_of};
+use crate::web::path_segment;
 use crate::web::layout;
 
 /// `GET apps/{owner}/{server}`: the app's page, or a 404 page that reads the same whether

@@ -23,7 +23,7 @@ use crate::application::{ApplicationError, Caller, sharing, thumbnails};
 use crate::error::ServiceError;
 use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
-use crate::web::layout;
+use crate::web::{layout, path_segment};
 
 /// jhub-apps' limits: the description counter and the name's `maxLength`.
 const MAX_DESCRIPTION: usize = 200;
@@ -616,18 +616,6 @@ pub(crate) async fn success_page(
     page(&state, StatusCode::OK, "success.html", ctx)
 }
 
-/// Percent-encodes one URL path segment.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

@@ -26,6 +26,7 @@ use crate::routes::responses::LoginErrors;
 use crate::routes::status;
 use crate::state::AppState;
 use crate::web::layout::{self, MenuLink};
+use crate::web::path_segment;
 
 /// A thumbnail URL carries its content's hash, so its answer never changes.
 const THUMBNAIL_CACHE: &str = "private, max-age=31536000, immutable";
@@ -592,19 +593,6 @@ pub(crate) fn activity_fallback(iso: &str) -> String {
     } else {
         format!("Active {date} {time} UTC")
     }
-}
-
-/// Percent-encodes one URL path segment (user names may hold `@`, `+`, spaces…).
-pub(crate) fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -54,29 +54,7 @@ async fn hub(release: HubRelease, extra: &str) -> TestHub {
 }
 
 /// The echo app as a custom command, with extra echo-app flags.
-fn echo_command(release: HubRelease, flags: &str) -> String {
-    format!(
-        "{} {} --port {{port}} --root-path {{root_path}} {flags}",
-        release.venv().join("bin/python").display(),
-        echo_app().display()
-    )
-}
 
-/// Creates (and starts) an app as its owner through the japps API; its server name.
-async fn create_app(hub: &TestHub, token: &str, name: &str, options: Value) -> String {
-    let data = json!({"servername": name, "user_options": options}).to_string();
-    let response = reqwest::Client::new()
-        .post(hub.service_url("server"))
-        .header("Authorization", format!("token {token}"))
-        .multipart(Form::new().text("data", data))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "create {name}: {body}");
-    body[1].as_str().unwrap().to_owned()
-}
 
 fn page_url(hub: &TestHub, owner: &str, server: &str) -> String {
     hub.url(&format!("{PREFIX}apps/{owner}/{server}"))
@@ -144,18 +122,7 @@ async fn set_mode(chrome: &Chrome, mode: &str) {
 async fn assert_accessible_in_both_themes(chrome: &Chrome, what: &str) {
     for mode in ["light", "dark"] {
         set_mode(chrome, mode).await;
-        let serious: Vec<String> = chrome
-            .axe()
-            .await
-            .iter()
-            .filter(|violation| violation.is_serious())
-            .map(ToString::to_string)
-            .collect();
-        assert!(
-            serious.is_empty(),
-            "{what} ({mode}): serious accessibility violations:\n{}",
-            serious.join("\n")
-        );
+        chrome.assert_accessible(&format!("{what} ({mode})")).await;
     }
     set_mode(chrome, "light").await;
 }
@@ -185,9 +152,7 @@ async fn owner_follows_a_start_live_stops_and_starts_again(release: HubRelease) 
     chrome.set_window_size(1280, 1100).await;
 
     // Created through the API, the page opened at once: the app answers only after 8 s.
-    let server = create_app(
-        &hub,
-        &token,
+    let server = hub.create_app(&token,
         "echo",
         json!({"display_name": "Echo", "description": "Says back what it hears.",
                "framework": "custom", "custom_command": echo_command(release, "--startup-delay 8"),
@@ -334,9 +299,7 @@ async fn a_failed_start_shows_its_reason_and_output_then_delete(release: HubRele
     let token = hub.user_token("alice").await;
     let chrome = browser_as(&hub, "alice").await;
     chrome.set_window_size(1280, 1100).await;
-    let server = create_app(
-        &hub,
-        &token,
+    let server = hub.create_app(&token,
         "stuck",
         json!({"display_name": "Stuck", "framework": "custom",
                "custom_command": echo_command(release, "--never-ready"),

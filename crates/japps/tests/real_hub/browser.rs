@@ -95,21 +95,6 @@ fn app_options(title: &str, description: &str, framework: &str, public: bool) ->
     })
 }
 
-/// axe-core finds no serious or critical violation on the page `chrome` shows.
-async fn assert_accessible(chrome: &Chrome, what: &str) {
-    let serious: Vec<String> = chrome
-        .axe()
-        .await
-        .iter()
-        .filter(|violation| violation.is_serious())
-        .map(ToString::to_string)
-        .collect();
-    assert!(
-        serious.is_empty(),
-        "{what}: serious accessibility violations:\n{}",
-        serious.join("\n")
-    );
-}
 
 fn card(app: &str) -> String {
     format!(".app-card[data-app=\"{app}\"]")
@@ -744,7 +729,7 @@ async fn home_theme_headless_accessibility_and_phone_layout(release: HubRelease)
     // Accessibility in both themes.
     for mode in ["light", "dark"] {
         theme(mode).await;
-        assert_accessible(&chrome, &format!("the home page in the {mode} theme")).await;
+        chrome.assert_accessible(&format!("the home page in the {mode} theme")).await;
     }
 
     // Dark persists: a reload, and the hub's own pages.
@@ -873,7 +858,7 @@ async fn hub_pages_are_accessible_in_both_themes(release: HubRelease) {
                 mode,
                 "{name}: the theme applies on the hub's page"
             );
-            assert_accessible(&chrome, &format!("{name} ({mode})")).await;
+            chrome.assert_accessible(&format!("{name} ({mode})")).await;
             if let Some(dir) = &shots {
                 chrome
                     .screenshot(&dir.join(format!("hub-{name}-{mode}.png")))

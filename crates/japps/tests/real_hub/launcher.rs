@@ -39,30 +39,7 @@ async fn hub(release: HubRelease) -> TestHub {
 }
 
 /// The echo app as a custom command, with extra echo-app flags.
-fn echo_command(release: HubRelease, flags: &str) -> String {
-    format!(
-        "{} {} --port {{port}} --root-path {{root_path}} {flags}",
-        release.venv().join("bin/python").display(),
-        echo_app().display()
-    )
-}
 
-/// Creates (and starts) an app as `owner` through the japps API; returns its server name.
-async fn create_app(hub: &TestHub, token: &str, name: &str, options: Value) -> String {
-    let data = json!({"servername": name, "user_options": options}).to_string();
-    let response = reqwest::Client::new()
-        .post(hub.service_url("server"))
-        .header("Authorization", format!("token {token}"))
-        .multipart(Form::new().text("data", data))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "create {name}: {body}");
-    assert!(body.get(2).is_none(), "create {name} had warnings: {body}");
-    body[1].as_str().unwrap().to_owned()
-}
 
 /// The server as the hub sees it: (ready, stopped, last_activity).
 async fn server_state(
@@ -131,9 +108,7 @@ async fn owner_shared_user_and_stranger(release: HubRelease) {
     hub.create_users(&["alice", "bob", "carol", "dave"]).await;
     hub.create_group("team", &["dave"]).await;
     let alice_token = hub.user_token("alice").await;
-    let server = create_app(
-        &hub,
-        &alice_token,
+    let server = hub.create_app(&alice_token,
         "echo",
         json!({"display_name": "Echo", "framework": "custom", "custom_command": echo_command(release, ""),
                "share_with": {"users": ["bob"], "groups": ["team"]}}),
@@ -287,9 +262,7 @@ async fn public_apps_keep_their_logs_private(release: HubRelease) {
     let hub = hub(release).await;
     hub.create_users(&["alice", "bob"]).await;
     let alice_token = hub.user_token("alice").await;
-    let server = create_app(
-        &hub,
-        &alice_token,
+    let server = hub.create_app(&alice_token,
         "public-echo",
         json!({"display_name": "Public echo", "framework": "custom", "public": true,
                "custom_command": echo_command(release, "")}),
@@ -361,17 +334,13 @@ async fn activity_is_reported_and_kept_alive(release: HubRelease) {
     let hub = hub(release).await;
     hub.create_users(&["alice"]).await;
     let token = hub.user_token("alice").await;
-    let busy = create_app(
-        &hub,
-        &token,
+    let busy = hub.create_app(&token,
         "busy",
         json!({"display_name": "Busy", "framework": "custom", "custom_command": echo_command(release, ""),
                "env": {"JHUB_APP_PROXY_ARGS": "--activity-interval=1"}}),
     )
     .await;
-    let idle = create_app(
-        &hub,
-        &token,
+    let idle = hub.create_app(&token,
         "kept",
         json!({"display_name": "Kept alive", "framework": "custom", "keep_alive": true,
                "custom_command": echo_command(release, ""),
@@ -444,7 +413,7 @@ async fn alices_app(
     let hub = hub(release).await;
     hub.create_users(&["alice"]).await;
     let token = hub.user_token("alice").await;
-    let server = create_app(&hub, &token, name, options).await;
+    let server = hub.create_app(&token, name, options).await;
     wait_ready(&hub, "alice", &server).await;
     let url = app_url(&hub, "alice", &server);
     let alice = logged_in(&hub, "alice").await;
@@ -616,9 +585,7 @@ async fn credentials_stay_out_of_the_app(release: HubRelease, host_prefix: bool)
     hub.create_users(&["alice", "bob"]).await;
     let alice_token = hub.user_token("alice").await;
     let bob_token = hub.user_token("bob").await;
-    let server = create_app(
-        &hub,
-        &alice_token,
+    let server = hub.create_app(&alice_token,
         "creds",
         json!({"display_name": "Credentials", "framework": "custom",
                "custom_command": echo_command(release, ""),

@@ -7,6 +7,7 @@
 mod app_page;
 mod browser;
 mod catalog;
+mod doctor;
 mod form;
 mod git_config;
 mod hub_client;

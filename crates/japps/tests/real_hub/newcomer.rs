@@ -22,15 +22,6 @@ real_hub_tests!(
 /// How long after the launcher is ready the startup page may take to show the app.
 const OPENS_WITHIN: Duration = Duration::from_secs(3);
 
-fn echo_command(release: HubRelease, flags: &str) -> String {
-    format!(
-        "{} {} --port {{port}} --root-path {{root_path}} {flags}",
-        release.venv().join("bin/python").display(),
-        workspace_root()
-            .join("crates/japps-testkit/apps/echo_app.py")
-            .display()
-    )
-}
 
 async fn hub(release: HubRelease, extra: &str) -> TestHub {
     hub_behind(release, extra, None).await
@@ -125,18 +116,7 @@ impl Drop for Nginx {
 /// Creates alice's echo app through the API and waits until its launcher runs; returns the
 /// server name.
 async fn alices_app(hub: &TestHub, token: &str, options: Value) -> String {
-    let data = json!({"servername": "app", "user_options": options}).to_string();
-    let answer: Value = reqwest::Client::new()
-        .post(hub.service_url("server"))
-        .header("Authorization", format!("token {token}"))
-        .multipart(Form::new().text("data", data))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let server = answer[1].as_str().unwrap().to_owned();
+    let server = hub.create_app(token, "app", options).await;
     wait_server(hub, "alice", &server, true).await;
     server
 }
