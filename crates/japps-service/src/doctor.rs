@@ -74,45 +74,54 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Every check, printed as it is made; whether any failed.
-pub async fn run(vars: impl IntoIterator<Item = (String, String)>) -> bool {
-    let mut failed = false;
-    let mut report = |finding: Finding| {
-        failed |= finding.level == Level::Fail;
-        println!("{finding}");
-    };
+/// What the checks found: the report to print, one line per check, and whether any failed.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub text: String,
+    pub failed: bool,
+}
+
+impl Report {
+    fn add(&mut self, finding: Finding) {
+        self.failed |= finding.level == Level::Fail;
+        self.text.push_str(&format!("{finding}\n"));
+    }
+}
+
+/// Every check, in order.
+pub async fn run(vars: impl IntoIterator<Item = (String, String)>) -> Report {
+    let mut report = Report::default();
     let settings = match Settings::from_vars(vars) {
         Ok(settings) => settings,
         Err(err) => {
-            report(
+            report.add(
                 Finding::new(Level::Fail, "environment", err.to_string())
                     .fix("run it with the japps service's environment (JUPYTERHUB_API_TOKEN, …)"),
             );
-            return true;
+            return report;
         }
     };
-    report(Finding::new(
+    report.add(Finding::new(
         Level::Ok,
         "environment",
         format!("the service's variables, hub API at {}", settings.api_url),
     ));
     for finding in hub_checks(&settings).await {
-        report(finding);
+        report.add(finding);
     }
-    report(oauth(&settings));
-    report(session_key(&settings));
-    report(public_url(&settings));
+    report.add(oauth(&settings));
+    report.add(session_key(&settings));
+    report.add(public_url(&settings));
     let (config_ok, output) = config_checks(&settings);
-    print!("{output}");
+    report.text.push_str(&output);
     if let Some(finding) = config_ok {
-        report(finding);
+        report.add(finding);
     }
-    failed
+    report
 }
 
 async fn hub_checks(settings: &Settings) -> Vec<Finding> {
-    let mut config =
-        HubClientConfig::new(settings.api_url.clone(), settings.api_token.clone());
+    let mut config = HubClientConfig::new(settings.api_url.clone(), settings.api_token.clone());
     config.timeout = settings.hub_timeout;
     let hub = match HubClient::new(config) {
         Ok(hub) => hub,
@@ -227,7 +236,11 @@ fn session_key(settings: &Settings) -> Finding {
 
 fn public_url(settings: &Settings) -> Finding {
     if settings.hub_env.public_https() {
-        Finding::new(Level::Ok, "public URL", "browsers use HTTPS: cookies are Secure")
+        Finding::new(
+            Level::Ok,
+            "public URL",
+            "browsers use HTTPS: cookies are Secure",
+        )
     } else {
         Finding::new(
             Level::Warn,
@@ -249,7 +262,9 @@ fn config_checks(settings: &Settings) -> (Option<Finding>, String) {
                 Finding::new(
                     Level::Warn,
                     "config",
-                    format!("the hub's configuration file {path} is not here; its checks are skipped"),
+                    format!(
+                        "the hub's configuration file {path} is not here; its checks are skipped"
+                    ),
                 )
                 .fix("on the hub's host: python -m japps doctor -f jupyterhub_config.py"),
             ),

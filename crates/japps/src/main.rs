@@ -114,7 +114,11 @@ fn run_doctor() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    if runtime.block_on(japps_service::doctor::run(std::env::vars())) {
+    let report = runtime.block_on(japps_service::doctor::run(std::env::vars()));
+    // The report is the command's output (stdout); logs stay on stderr.
+    std::io::Write::write_all(&mut std::io::stdout(), report.text.as_bytes())
+        .context("cannot write the report")?;
+    if report.failed {
         std::process::exit(1);
     }
     Ok(())

@@ -22,8 +22,8 @@ use crate::error::{ErrorBody, ServiceError};
 use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
 use crate::web::home::{activity_fallback, capitalised, may_start, status_of};
-use crate::web::path_segment;
 use crate::web::layout;
+use crate::web::path_segment;
 
 /// `GET apps/{owner}/{server}`: the app's page, or a 404 page that reads the same whether
 /// the app does not exist or the caller may not see it.

@@ -616,7 +616,6 @@ pub(crate) async fn success_page(
     page(&state, StatusCode::OK, "success.html", ctx)
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use japps_hub::ShareTarget;
 use japps_testkit::{
-    Browser, Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, echo_app, node_proxy,
+    Browser, Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, echo_command, node_proxy,
     real_hub_tests,
 };
-use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
 real_hub_tests!(
@@ -52,9 +51,6 @@ async fn hub(release: HubRelease, extra: &str) -> TestHub {
         .proxy_command(node_proxy());
     TestHub::start(release, options).await
 }
-
-/// The echo app as a custom command, with extra echo-app flags.
-
 
 fn page_url(hub: &TestHub, owner: &str, server: &str) -> String {
     hub.url(&format!("{PREFIX}apps/{owner}/{server}"))
@@ -152,13 +148,15 @@ async fn owner_follows_a_start_live_stops_and_starts_again(release: HubRelease) 
     chrome.set_window_size(1280, 1100).await;
 
     // Created through the API, the page opened at once: the app answers only after 8 s.
-    let server = hub.create_app(&token,
-        "echo",
-        json!({"display_name": "Echo", "description": "Says back what it hears.",
+    let server = hub
+        .create_app(
+            &token,
+            "echo",
+            json!({"display_name": "Echo", "description": "Says back what it hears.",
                "framework": "custom", "custom_command": echo_command(release, "--startup-delay 8"),
                "env": {"ECHO_SECRET": "owner-only-value-4711"}}),
-    )
-    .await;
+        )
+        .await;
     open_page(&chrome, &hub, "alice", &server).await;
     chrome.eval("window.__marker = 'no reload'").await;
     assert_eq!(
@@ -299,13 +297,15 @@ async fn a_failed_start_shows_its_reason_and_output_then_delete(release: HubRele
     let token = hub.user_token("alice").await;
     let chrome = browser_as(&hub, "alice").await;
     chrome.set_window_size(1280, 1100).await;
-    let server = hub.create_app(&token,
-        "stuck",
-        json!({"display_name": "Stuck", "framework": "custom",
+    let server = hub
+        .create_app(
+            &token,
+            "stuck",
+            json!({"display_name": "Stuck", "framework": "custom",
                "custom_command": echo_command(release, "--never-ready"),
                "env": {"JHUB_APP_PROXY_ARGS": "--ready-timeout=4 --exit-grace=12"}}),
-    )
-    .await;
+        )
+        .await;
     open_page(&chrome, &hub, "alice", &server).await;
 
     wait_page(&chrome, "status", "failed", LONG_WAIT).await;

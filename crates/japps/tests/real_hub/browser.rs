@@ -95,7 +95,6 @@ fn app_options(title: &str, description: &str, framework: &str, public: bool) ->
     })
 }
 
-
 fn card(app: &str) -> String {
     format!(".app-card[data-app=\"{app}\"]")
 }
@@ -729,7 +728,9 @@ async fn home_theme_headless_accessibility_and_phone_layout(release: HubRelease)
     // Accessibility in both themes.
     for mode in ["light", "dark"] {
         theme(mode).await;
-        chrome.assert_accessible(&format!("the home page in the {mode} theme")).await;
+        chrome
+            .assert_accessible(&format!("the home page in the {mode} theme"))
+            .await;
     }
 
     // Dark persists: a reload, and the hub's own pages.

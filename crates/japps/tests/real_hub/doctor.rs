@@ -71,7 +71,10 @@ async fn doctor_passes_a_right_setup_and_names_each_wrong_one(release: HubReleas
         out.contains(&format!("ok   hub: JupyterHub {}", release.pip_version())),
         "{out}"
     );
-    assert!(out.contains("ok   token: service japps has the scopes"), "{out}");
+    assert!(
+        out.contains("ok   token: service japps has the scopes"),
+        "{out}"
+    );
     assert!(out.contains("ok   oauth: client service-japps"), "{out}");
     assert!(out.contains("ok   session key"), "{out}");
     // The plugin's checks of the configuration file ran too.
@@ -85,7 +88,13 @@ async fn doctor_passes_a_right_setup_and_names_each_wrong_one(release: HubReleas
     let (ok, out) = doctor(service_env(release, &dead, hub.japps_token(), KEY, &config));
     assert!(!ok && out.contains("FAIL hub:"), "{out}");
 
-    let (ok, out) = doctor(service_env(release, &api, hub.japps_token(), "short", &config));
+    let (ok, out) = doctor(service_env(
+        release,
+        &api,
+        hub.japps_token(),
+        "short",
+        &config,
+    ));
     assert!(!ok && out.contains("FAIL session key"), "{out}");
 
     let dir = tempfile::tempdir().unwrap();

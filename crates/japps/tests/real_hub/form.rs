@@ -264,7 +264,6 @@ async fn opens_panel(hub: &TestHub, chrome: &Chrome, owner: &str, server: &str) 
     );
 }
 
-
 async fn set_mode(chrome: &Chrome, mode: &str) {
     chrome
         .eval(&format!(
@@ -466,7 +465,9 @@ async fn form_validations_show_at_the_field_and_keep_what_was_typed(release: Hub
     // Accessibility and the look with the messages shown, light and dark.
     for mode in ["light", "dark"] {
         set_mode(&chrome, mode).await;
-        chrome.assert_accessible(&format!("the form with errors ({mode})")).await;
+        chrome
+            .assert_accessible(&format!("the form with errors ({mode})"))
+            .await;
         chrome
             .screenshot(&shot(&format!(
                 "form-errors-{mode}-{}.png",
@@ -714,7 +715,9 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
     chrome.click("input[name=share-user][value=carol]").await;
     for mode in ["dark", "light"] {
         set_mode(&chrome, mode).await;
-        chrome.assert_accessible(&format!("the edit form ({mode})")).await;
+        chrome
+            .assert_accessible(&format!("the edit form ({mode})"))
+            .await;
         chrome
             .screenshot(&shot(&format!("form-edit-{mode}-{}.png", release.major())))
             .await;
@@ -832,7 +835,9 @@ async fn form_server_types_step_and_headless_success(release: HubRelease) {
     assert_eq!(server_requests(&chrome).await, 0, "Next sends nothing");
     for mode in ["light", "dark"] {
         set_mode(&chrome, mode).await;
-        chrome.assert_accessible(&format!("the server-types step ({mode})")).await;
+        chrome
+            .assert_accessible(&format!("the server-types step ({mode})"))
+            .await;
         chrome
             .screenshot(&shot(&format!(
                 "form-profiles-{mode}-{}.png",

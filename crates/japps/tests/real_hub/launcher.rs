@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use japps_testkit::{
-    Browser, HubOptions, HubRelease, TestHub, echo_app, node_proxy, real_hub_tests,
+    Browser, HubOptions, HubRelease, TestHub, echo_command, node_proxy, real_hub_tests,
 };
-use reqwest::multipart::Form;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
@@ -37,9 +36,6 @@ async fn hub(release: HubRelease) -> TestHub {
         .proxy_command(node_proxy());
     TestHub::start(release, options).await
 }
-
-/// The echo app as a custom command, with extra echo-app flags.
-
 
 /// The server as the hub sees it: (ready, stopped, last_activity).
 async fn server_state(
@@ -262,12 +258,14 @@ async fn public_apps_keep_their_logs_private(release: HubRelease) {
     let hub = hub(release).await;
     hub.create_users(&["alice", "bob"]).await;
     let alice_token = hub.user_token("alice").await;
-    let server = hub.create_app(&alice_token,
-        "public-echo",
-        json!({"display_name": "Public echo", "framework": "custom", "public": true,
+    let server = hub
+        .create_app(
+            &alice_token,
+            "public-echo",
+            json!({"display_name": "Public echo", "framework": "custom", "public": true,
                "custom_command": echo_command(release, "")}),
-    )
-    .await;
+        )
+        .await;
     wait_ready(&hub, "alice", &server).await;
     let url = app_url(&hub, "alice", &server);
     let anonymous = Browser::new();
@@ -340,13 +338,15 @@ async fn activity_is_reported_and_kept_alive(release: HubRelease) {
                "env": {"JHUB_APP_PROXY_ARGS": "--activity-interval=1"}}),
     )
     .await;
-    let idle = hub.create_app(&token,
-        "kept",
-        json!({"display_name": "Kept alive", "framework": "custom", "keep_alive": true,
+    let idle = hub
+        .create_app(
+            &token,
+            "kept",
+            json!({"display_name": "Kept alive", "framework": "custom", "keep_alive": true,
                "custom_command": echo_command(release, ""),
                "env": {"JHUB_APP_PROXY_ARGS": "--activity-interval=1"}}),
-    )
-    .await;
+        )
+        .await;
     wait_ready(&hub, "alice", &busy).await;
     wait_ready(&hub, "alice", &idle).await;
     let alice = logged_in(&hub, "alice").await;
@@ -585,13 +585,15 @@ async fn credentials_stay_out_of_the_app(release: HubRelease, host_prefix: bool)
     hub.create_users(&["alice", "bob"]).await;
     let alice_token = hub.user_token("alice").await;
     let bob_token = hub.user_token("bob").await;
-    let server = hub.create_app(&alice_token,
-        "creds",
-        json!({"display_name": "Credentials", "framework": "custom",
+    let server = hub
+        .create_app(
+            &alice_token,
+            "creds",
+            json!({"display_name": "Credentials", "framework": "custom",
                "custom_command": echo_command(release, ""),
                "share_with": {"users": ["bob"], "groups": []}}),
-    )
-    .await;
+        )
+        .await;
     wait_ready(&hub, "alice", &server).await;
     let url = app_url(&hub, "alice", &server);
 

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use japps_testkit::{
-    Chrome, HubOptions, HubRelease, TestHub, free_port, node_proxy, real_hub_tests, workspace_root,
+    Chrome, HubOptions, HubRelease, TestHub, echo_command, free_port, node_proxy, real_hub_tests,
+    workspace_root,
 };
-use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
 real_hub_tests!(
@@ -21,7 +21,6 @@ real_hub_tests!(
 
 /// How long after the launcher is ready the startup page may take to show the app.
 const OPENS_WITHIN: Duration = Duration::from_secs(3);
-
 
 async fn hub(release: HubRelease, extra: &str) -> TestHub {
     hub_behind(release, extra, None).await
