@@ -22,7 +22,13 @@ from traitlets.config import LazyConfigValue
 
 from . import evaluate
 from .config import JAppsConfig
-from .install import SESSION_KEY_ENV, SESSION_KEY_MIN_CHARS, SHARING_SCOPES, python_proxy
+from .install import (
+    CLIENT_SCOPES,
+    SESSION_KEY_ENV,
+    SESSION_KEY_MIN_CHARS,
+    SHARING_SCOPES,
+    python_proxy,
+)
 from .spawner import resolve_spawner_class
 from .version import binary_version
 
@@ -74,6 +80,7 @@ def diagnose(config, environ=None, base_dir="."):
             )
         ]
     findings.append(Finding(OK, "installed", "install_jhub_apps registers the japps service"))
+    findings.append(_oauth_client(next(s for s in services if s.get("name") == "japps")))
     cfg = JAppsConfig(config=config)
     findings.append(_named_servers(hub))
     findings.append(_sharing_roles(hub))
@@ -85,6 +92,21 @@ def diagnose(config, environ=None, base_dir="."):
     findings.append(_origin(hub))
     findings.append(_proxy(config))
     return findings
+
+
+def _oauth_client(service):
+    allowed = set(service.get("oauth_client_allowed_scopes") or [])
+    missing = [scope for scope in CLIENT_SCOPES if scope not in allowed]
+    if missing:
+        return Finding(
+            FAIL,
+            "oauth client",
+            f"japps' OAuth client may not ask for {', '.join(missing)}: logged-in users "
+            "cannot start, stop or share their apps through japps",
+            "do not change the japps service's oauth_client_allowed_scopes after "
+            "install_jhub_apps",
+        )
+    return Finding(OK, "oauth client", "users' japps logins carry what app actions need")
 
 
 def _named_servers(hub):

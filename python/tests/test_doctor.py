@@ -60,7 +60,7 @@ def test_a_right_configuration_passes_every_check(hub_dir, capsys):
     assert status == 0, out
     for check, found in lines.items():
         assert all(level == doctor.OK for level, _ in found), out
-    assert {"installed", "named servers", "sharing", "japps binary", "launcher",
+    assert {"installed", "oauth client", "named servers", "sharing", "japps binary", "launcher",
             "session key", "limits", "public URL", "origin", "proxy"} <= set(lines)
 
 
@@ -76,6 +76,16 @@ def test_unreadable_config_fails(hub_dir, capsys):
     config.write_text("c = get_config()\nraise RuntimeError('broken')\n")
     assert doctor.main(["-f", str(config)]) == 1
     assert "FAIL config" in capsys.readouterr().out
+
+
+def test_narrowed_oauth_client_scopes_fail(hub_dir, capsys):
+    after = (
+        "for s in c.JupyterHub.services:\n"
+        "    if s['name'] == 'japps':\n"
+        "        s['oauth_client_allowed_scopes'] = ['read:users:name']"
+    )
+    status, lines, _ = run(hub_dir, capsys, after=after)
+    assert status == 1 and levels(lines, "oauth client") == [doctor.FAIL]
 
 
 def test_named_servers_turned_off_fails(hub_dir, capsys):
