@@ -10,7 +10,6 @@ use axum::http::header::{ACCEPT, CACHE_CONTROL};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use japps_domain::AppOptions;
-use japps_domain::frameworks::Framework;
 use minijinja::context;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -21,7 +20,7 @@ use crate::application::{ApplicationError, Caller, catalog, thumbnails};
 use crate::error::{ErrorBody, ServiceError};
 use crate::routes::responses::LoginErrors;
 use crate::state::AppState;
-use crate::web::home::{activity_fallback, capitalised, may_start, status_of};
+use crate::web::home::{activity_fallback, framework_label, may_start, status_of};
 use crate::web::layout;
 use crate::web::path_segment;
 
@@ -249,16 +248,7 @@ impl AppPage {
             .unwrap_or_default()
             .trim()
             .to_lowercase();
-        let framework_label = Framework::from_name(&framework).map_or_else(
-            || {
-                capitalised(if framework.is_empty() {
-                    "custom"
-                } else {
-                    &framework
-                })
-            },
-            |known| known.display_name().to_owned(),
-        );
+        let framework_label = framework_label(&framework);
         let title = [
             options.title().unwrap_or_default().to_owned(),
             view.display_name.clone().unwrap_or_default(),

@@ -295,16 +295,7 @@ impl Card {
                 .to_owned()
         };
         let framework = text("framework").to_lowercase();
-        let framework_label = Framework::from_name(&framework).map_or_else(
-            || {
-                capitalised(if framework.is_empty() {
-                    "custom"
-                } else {
-                    &framework
-                })
-            },
-            |known| known.display_name().to_owned(),
-        );
+        let framework_label = framework_label(&framework);
         let title = [
             text("display_name"),
             view.display_name.clone().unwrap_or_default(),
@@ -577,7 +568,22 @@ fn quick_access(
     quick
 }
 
-pub(crate) fn capitalised(word: &str) -> String {
+/// How a card names a framework: its display name, else the stored name capitalised
+/// (`custom` when there is none).
+pub(crate) fn framework_label(framework: &str) -> String {
+    Framework::from_name(framework).map_or_else(
+        || {
+            capitalised(if framework.is_empty() {
+                "custom"
+            } else {
+                framework
+            })
+        },
+        |known| known.display_name().to_owned(),
+    )
+}
+
+fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
