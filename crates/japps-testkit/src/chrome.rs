@@ -428,6 +428,17 @@ impl Chrome {
         .await;
     }
 
+    /// A browser with `init_script` in every page, `user` logged in to the hub and to
+    /// japps (its home page's app library shown), so japps' pages open at once.
+    pub async fn home_as(hub: &crate::TestHub, user: &str, init_script: &str) -> Chrome {
+        let chrome = Chrome::start().await;
+        chrome.add_init_script(init_script).await;
+        chrome.login_to_hub(hub, user).await;
+        chrome.goto(&hub.service_url("")).await;
+        chrome.wait_for("#app-library", DEFAULT_WAIT).await;
+        chrome
+    }
+
     /// Fails the test when axe-core finds a serious or critical violation on the page.
     pub async fn assert_accessible(&self, what: &str) {
         let serious: Vec<String> = self

@@ -770,6 +770,23 @@ pub fn echo_command(release: HubRelease, flags: &str) -> String {
     )
 }
 
+/// A stand-in for an app's program that starts and never answers (`sleep 3600`), for
+/// tests that need apps to exist, not to run; one file per test process.
+pub fn idle_program() -> PathBuf {
+    let path = std::env::temp_dir().join(format!("japps-idle-{}", std::process::id()));
+    if !path.exists() {
+        let partial = path.with_extension(format!("partial-{:?}", std::thread::current().id()));
+        std::fs::write(&partial, "#!/bin/sh\nexec sleep 3600\n").expect("write the idle program");
+        let mut permissions = std::fs::metadata(&partial)
+            .expect("idle program")
+            .permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&partial, permissions).expect("make it executable");
+        std::fs::rename(&partial, &path).expect("put the idle program in place");
+    }
+    path
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

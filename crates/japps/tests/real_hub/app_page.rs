@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use japps_hub::ShareTarget;
 use japps_testkit::{
-    Browser, Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, echo_command, node_proxy,
-    real_hub_tests,
+    Browser, Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, echo_command, idle_program,
+    node_proxy, real_hub_tests,
 };
 use serde_json::{Value, json};
 
@@ -54,16 +54,6 @@ async fn hub(release: HubRelease, extra: &str) -> TestHub {
 
 fn page_url(hub: &TestHub, owner: &str, server: &str) -> String {
     hub.url(&format!("{PREFIX}apps/{owner}/{server}"))
-}
-
-async fn browser_as(hub: &TestHub, user: &str) -> Chrome {
-    let chrome = Chrome::start().await;
-    chrome.add_init_script(HOOKS).await;
-    chrome.login_to_hub(hub, user).await;
-    // japps' own login (through the hub's OAuth) once, so pages open at once afterwards.
-    chrome.goto(&hub.url(PREFIX)).await;
-    chrome.wait_for("#app-library", DEFAULT_WAIT).await;
-    chrome
 }
 
 async fn open_page(chrome: &Chrome, hub: &TestHub, owner: &str, server: &str) {
@@ -144,7 +134,7 @@ async fn owner_follows_a_start_live_stops_and_starts_again(release: HubRelease) 
     let hub = hub(release, "").await;
     hub.create_users(&["alice", "root"]).await;
     let token = hub.user_token("alice").await;
-    let chrome = browser_as(&hub, "alice").await;
+    let chrome = Chrome::home_as(&hub, "alice", HOOKS).await;
     chrome.set_window_size(1280, 1100).await;
 
     // Created through the API, the page opened at once: the app answers only after 8 s.
@@ -207,7 +197,7 @@ async fn owner_follows_a_start_live_stops_and_starts_again(release: HubRelease) 
     assert_accessible_in_both_themes(&chrome, "the owner's page of a running app").await;
 
     // An admin sees the whole definition of alice's app, not the values.
-    let admin = browser_as(&hub, "root").await;
+    let admin = Chrome::home_as(&hub, "root", HOOKS).await;
     open_page(&admin, &hub, "alice", &server).await;
     assert_eq!(
         admin.attr("#app-page", "data-role").await.as_deref(),
@@ -295,7 +285,7 @@ async fn a_failed_start_shows_its_reason_and_output_then_delete(release: HubRele
     let hub = hub(release, "").await;
     hub.create_users(&["alice"]).await;
     let token = hub.user_token("alice").await;
-    let chrome = browser_as(&hub, "alice").await;
+    let chrome = Chrome::home_as(&hub, "alice", HOOKS).await;
     chrome.set_window_size(1280, 1100).await;
     let server = hub
         .create_app(
@@ -365,20 +355,6 @@ async fn a_failed_start_shows_its_reason_and_output_then_delete(release: HubRele
     assert!(hub.server("alice", &server).await.is_none());
 }
 
-/// An idle stand-in for an app's command: the page tests here need apps that exist.
-fn idle_command() -> String {
-    let path = std::env::temp_dir().join(format!("japps-app-page-idle-{}", std::process::id()));
-    if !path.exists() {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, "#!/bin/sh\nexec sleep 3600\n").unwrap();
-        let mut permissions = std::fs::metadata(&partial).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-        std::fs::set_permissions(&partial, permissions).unwrap();
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    format!("{} --token cmd-secret-8812", path.display())
-}
-
 async fn sharee_admin_and_stranger_see_what_they_may(release: HubRelease) {
     let hub = hub(release, "").await;
     hub.create_users(&["alice", "bob", "carol", "root"]).await;
@@ -397,7 +373,7 @@ async fn sharee_admin_and_stranger_see_what_they_may(release: HubRelease) {
         "Vault",
         json!({
             "jhub_app": true, "display_name": "Vault", "description": "Figures for the team.",
-            "framework": "custom", "custom_command": idle_command(),
+            "framework": "custom", "custom_command": format!("{} --token cmd-secret-8812", idle_program().display()),
             "filepath": "/home/alice/secret-path-5501.py", "conda_env": "secret-conda-3307",
             "env": {"SECRET_NAME_X": "env-secret-9931"},
             "repository": {"url": "https://alice:repo-secret-7719@git.example.org/vault.git"},
@@ -410,7 +386,7 @@ async fn sharee_admin_and_stranger_see_what_they_may(release: HubRelease) {
         .await;
 
     // bob, the sharee: the reduced page, reached from his home's Details link.
-    let bob = browser_as(&hub, "bob").await;
+    let bob = Chrome::home_as(&hub, "bob", HOOKS).await;
     let details = bob
         .attr(
             ".app-card[data-app=\"alice/vault\"] [data-action=details]",
@@ -561,7 +537,7 @@ async fn sharee_admin_and_stranger_see_what_they_may(release: HubRelease) {
     assert_eq!(default.status, 404);
 
     // root, an admin: the whole definition, the credentials of the repository redacted.
-    let root = browser_as(&hub, "root").await;
+    let root = Chrome::home_as(&hub, "root", HOOKS).await;
     open_page(&root, &hub, "alice", "vault").await;
     assert_eq!(
         root.attr("#app-page", "data-role").await.as_deref(),
@@ -595,7 +571,7 @@ async fn sharee_admin_and_stranger_see_what_they_may(release: HubRelease) {
     assert!(root.find("#logs").await.is_some());
 
     // alice, the owner, on a phone: nothing wider than the screen.
-    let alice = browser_as(&hub, "alice").await;
+    let alice = Chrome::home_as(&hub, "alice", HOOKS).await;
     alice.emulate_phone(360, 740).await;
     open_page(&alice, &hub, "alice", "vault").await;
     let width = alice.eval("document.documentElement.scrollWidth").await;

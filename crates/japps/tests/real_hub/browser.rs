@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use japps_hub::{ShareTarget, StartServer};
 use japps_testkit::{
-    Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, node_proxy, real_hub_tests,
-    workspace_root,
+    Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, idle_program, node_proxy,
+    real_hub_tests, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -55,7 +55,7 @@ const HOOKS: &str = "
 ";
 
 async fn hub(release: HubRelease, extra: &str) -> TestHub {
-    let idle = idle_python();
+    let idle = idle_program();
     let options = HubOptions::new(env!("CARGO_BIN_EXE_japps"))
         .extra_config(&format!(
             "{HUB_SETTINGS}c.JAppsConfig.python_exec = {:?}\n{extra}",
@@ -63,23 +63,6 @@ async fn hub(release: HubRelease, extra: &str) -> TestHub {
         ))
         .proxy_command(node_proxy());
     TestHub::start(release, options).await
-}
-
-/// A stand-in for the apps' Python that starts and never answers: the hub's venv has
-/// none of the frameworks, and a public app whose command fails at once would answer the
-/// hub's readiness poll with its failure page (503), so its fixture spawn never ends.
-/// The page tests need apps that exist, not apps that run.
-fn idle_python() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("japps-idle-python-{}", std::process::id()));
-    if !path.exists() {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, "#!/bin/sh\nexec sleep 3600\n").unwrap();
-        let mut permissions = std::fs::metadata(&partial).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-        std::fs::set_permissions(&partial, permissions).unwrap();
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
 }
 
 fn app_options(title: &str, description: &str, framework: &str, public: bool) -> Value {
@@ -125,16 +108,6 @@ async fn wait_status(chrome: &Chrome, app: &str, status: &str, timeout: Duration
             timeout,
         )
         .await;
-}
-
-/// Logs `user` in and waits for the home page's app library.
-async fn home_as(hub: &TestHub, user: &str) -> Chrome {
-    let chrome = Chrome::start().await;
-    chrome.add_init_script(HOOKS).await;
-    chrome.login_to_hub(hub, user).await;
-    chrome.goto(&hub.url(PREFIX)).await;
-    chrome.wait_for("#app-library", DEFAULT_WAIT).await;
-    chrome
 }
 
 /// Starts an app's server and waits until the hub has it ready.
@@ -385,7 +358,7 @@ async fn home_shows_own_shared_and_group_apps(release: HubRelease) {
 async fn home_search_filters_sort_and_view_survive_reload(release: HubRelease) {
     let hub = hub(release, "").await;
     library(&hub).await;
-    let chrome = home_as(&hub, "alice").await;
+    let chrome = Chrome::home_as(&hub, "alice", HOOKS).await;
     let all: Vec<String> = [
         "alice/atlas",
         "alice/live",
@@ -565,7 +538,7 @@ async fn home_start_stop_and_delete_from_cards(release: HubRelease) {
         app_options("Sales", "Figures", "panel", false),
     )
     .await;
-    let chrome = home_as(&hub, "alice").await;
+    let chrome = Chrome::home_as(&hub, "alice", HOOKS).await;
     let sales = card("alice/sales");
     assert_eq!(
         card_data(&chrome, "alice/sales", "status").await.as_deref(),
@@ -657,7 +630,7 @@ async fn home_sharee_who_may_not_start_is_told_why_without_a_request(release: Hu
     .await;
     hub.share("alice", "board", ShareTarget::User("bob".into()))
         .await;
-    let chrome = home_as(&hub, "bob").await;
+    let chrome = Chrome::home_as(&hub, "bob", HOOKS).await;
     let board = card("alice/board");
     let start = format!("{board} [data-action=start]");
     assert_eq!(
@@ -713,7 +686,7 @@ async fn home_sharee_who_may_not_start_is_told_why_without_a_request(release: Hu
 async fn home_theme_headless_accessibility_and_phone_layout(release: HubRelease) {
     let hub = hub(release, "").await;
     library(&hub).await;
-    let chrome = home_as(&hub, "alice").await;
+    let chrome = Chrome::home_as(&hub, "alice", HOOKS).await;
     let theme = async |value: &str| {
         chrome.select("#theme", value).await;
         chrome
@@ -790,7 +763,7 @@ async fn home_theme_headless_accessibility_and_phone_layout(release: HubRelease)
 async fn home_page_screenshots(release: HubRelease) {
     let hub = hub(release, "").await;
     library(&hub).await;
-    let chrome = home_as(&hub, "alice").await;
+    let chrome = Chrome::home_as(&hub, "alice", HOOKS).await;
     chrome.set_window_size(1280, 860).await;
     let dir = std::env::var_os("JAPPS_SCREENSHOT_DIR")
         .map(PathBuf::from)

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use japps_testkit::{
-    Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, calls_between, node_proxy,
+    Chrome, DEFAULT_WAIT, HubOptions, HubRelease, TestHub, calls_between, idle_program, node_proxy,
     real_hub_tests, workspace_root,
 };
 use serde_json::{Value, json};
@@ -61,20 +61,6 @@ fn frameworks_python() -> PathBuf {
         python.display()
     );
     python
-}
-
-/// Apps that start and never answer: for tests that need apps to exist, not to run.
-fn idle_python() -> PathBuf {
-    let path = std::env::temp_dir().join(format!("japps-form-idle-{}", std::process::id()));
-    if !path.exists() {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, "#!/bin/sh\nexec sleep 3600\n").unwrap();
-        let mut permissions = std::fs::metadata(&partial).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-        std::fs::set_permissions(&partial, permissions).unwrap();
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
 }
 
 fn png(width: u32, height: u32) -> Vec<u8> {
@@ -371,7 +357,7 @@ async fn form_creates_a_running_panel_app_shared_with_a_user_and_a_group(release
 }
 
 async fn form_validations_show_at_the_field_and_keep_what_was_typed(release: HubRelease) {
-    let hub = hub(release, &idle_python(), "").await;
+    let hub = hub(release, &idle_program(), "").await;
     hub.create_users(&["alice", "bob"]).await;
     let (_files, small, big, svg) = files();
     let chrome = browser_as(&hub, "alice").await;
@@ -802,7 +788,7 @@ async fn form_deploys_from_git_then_edits_description_and_shares(release: HubRel
 async fn form_server_types_step_and_headless_success(release: HubRelease) {
     let hub = hub(
         release,
-        &idle_python(),
+        &idle_program(),
         "c.KubeSpawner.profile_list = [\n\
          \x20   {'display_name': 'Small', 'slug': 'small', 'description': '2 CPU'},\n\
          \x20   {'display_name': 'GPU', 'slug': 'gpu', 'description': 'One A100', 'default': True,\n\
