@@ -4,6 +4,9 @@ The jhub-apps traits keep their names, types and defaults so that an existing
 jhub-apps configuration loads unchanged. A few japps-only traits follow them.
 """
 
+import os
+from urllib.parse import urlsplit
+
 from traitlets import (
     Any,
     Bool,
@@ -99,6 +102,50 @@ class NonEmptyUnicode(Unicode):
         if not value:
             raise TraitError(f"JAppsConfig.{self.name} must not be empty")
         return value
+
+
+class SecretUnicode(Unicode):
+    """A string that stays out of error messages.
+
+    traitlets quotes a rejected value in its TraitError, which the hub logs.
+    """
+
+    def error(self, obj, value, error=None, info=None):
+        raise TraitError(
+            f"JAppsConfig.{self.name} must be a string, not {type(value).__name__}"
+        )
+
+
+# Where the external service's token comes from when the config does not set it.
+SERVICE_API_TOKEN_ENV = "JAPPS_SERVICE_API_TOKEN"
+
+
+def _check_service_url(url):
+    """The reason ``url`` cannot be an external service's address, or None."""
+    where = "JAppsConfig.service_url"
+    # First, and without quoting the URL: user:password@ would end up in the hub's log.
+    if "@" in url:
+        return f"{where} must not hold credentials (user@ or user:password@)"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{where} is not a URL, got {url!r}"
+    if parts.scheme not in ("http", "https"):
+        return f"{where} must be an http:// or https:// URL, got {url!r}"
+    try:
+        _ = parts.port  # checked when read
+    except ValueError:
+        return f"{where} has an invalid port: {url!r}"
+    if any(ch.isspace() for ch in url):
+        return f"{where} must not contain spaces, got {url!r}"
+    if not parts.hostname:
+        return f"{where} must name a host, e.g. 'http://japps:10202', got {url!r}"
+    if parts.path not in ("", "/"):
+        # The hub proxies /services/japps/ to scheme://host:port and ignores a path.
+        return f"{where} must have no path (the hub ignores it), got {url!r}"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return f"{where} must have no query or fragment, got {url!r}"
+    return None
 
 
 class JAppsConfig(LoggingConfigurable):
@@ -236,6 +283,23 @@ class JAppsConfig(LoggingConfigurable):
         help="Port the japps service listens on (jhub-apps always uses 10202).",
     ).tag(config=True)
 
+    service_url = Unicode(
+        "",
+        help="Run japps as an external service at this address, e.g. "
+        "'http://japps:10202': its own process or Deployment, possibly several "
+        "replicas behind that one address, which the hub neither starts nor stops "
+        "(`python -m japps service-env` prints their environment). Needs "
+        "service_api_token; hub_host, service_port and japps_bin then do not "
+        "apply. Empty: the hub runs `<japps_bin> serve` as a managed service.",
+    ).tag(config=True)
+
+    service_api_token = SecretUnicode(
+        help="The hub API token of the external service (service_url): the "
+        "hub registers it, and every replica gets it as JUPYTERHUB_API_TOKEN. "
+        "8 to 64 characters, e.g. `openssl rand -hex 32`. Default: the "
+        "JAPPS_SERVICE_API_TOKEN environment variable. Never logged.",
+    ).tag(config=True)
+
     grant_sharing_scopes = Bool(
         True,
         help="Give every user the scopes sharing needs (shares!user, "
@@ -346,6 +410,11 @@ class JAppsConfig(LoggingConfigurable):
     def _default_banners(self):
         return _banners(None)
 
+    @default("service_api_token")
+    def _default_service_api_token(self):
+        # From the environment, so the token need not be written into the config file.
+        return os.environ.get(SERVICE_API_TOKEN_ENV, "")
+
     # --- validation -------------------------------------------------------
 
     @validate("startup_apps")
@@ -392,6 +461,14 @@ class JAppsConfig(LoggingConfigurable):
         if not host or any(ch in host for ch in "/ \t\n@?#"):
             raise TraitError(f"JAppsConfig.hub_host must be a bare host name, got {host!r}")
         return host
+
+    @validate("service_url")
+    def _validate_service_url(self, proposal):
+        url = proposal["value"]
+        problem = _check_service_url(url) if url else None
+        if problem:
+            raise TraitError(problem)
+        return url
 
     @validate("cookie_secret_file")
     def _validate_cookie_secret_file(self, proposal):

@@ -28,6 +28,7 @@ from .install import (
     SESSION_KEY_MIN_CHARS,
     SHARING_SCOPES,
     python_proxy,
+    service_token_problem,
 )
 from .spawner import resolve_spawner_class
 from .version import binary_version
@@ -85,6 +86,8 @@ def diagnose(config, environ=None, base_dir="."):
     findings.append(_named_servers(hub))
     findings.append(_sharing_roles(hub))
     findings.extend(_binaries(cfg, hub))
+    if cfg.service_url:
+        findings.append(_service_token(cfg))
     findings.append(_session_key(cfg, environ, base_dir))
     findings.extend(_callables(config))
     findings.append(_limits(cfg))
@@ -147,8 +150,17 @@ def _sharing_roles(hub):
 
 def _binaries(cfg, hub):
     findings = []
-    service_version = binary_version(cfg.japps_bin)
-    if service_version is None:
+    # An external service runs wherever the operator runs it, not here.
+    service_version = None if cfg.service_url else binary_version(cfg.japps_bin)
+    if cfg.service_url:
+        findings.append(
+            Finding(
+                OK,
+                "japps binary",
+                f"external service at {cfg.service_url}: the hub does not run japps",
+            )
+        )
+    elif service_version is None:
         findings.append(
             Finding(
                 FAIL,
@@ -204,6 +216,19 @@ def _binaries(cfg, hub):
     return findings
 
 
+def _service_token(cfg):
+    problem = service_token_problem(cfg.service_api_token)
+    if problem:
+        return Finding(
+            FAIL,
+            "service token",
+            f"{problem}; the hub will not start",
+            "set c.JAppsConfig.service_api_token, or JAPPS_SERVICE_API_TOKEN in the "
+            "hub's environment, to 8 to 64 random characters (`openssl rand -hex 32`)",
+        )
+    return Finding(OK, "service token", "the hub registers the external service's token")
+
+
 def _spawner_class(spawner):
     if spawner is None:
         return None
@@ -242,6 +267,16 @@ def _session_key(cfg, environ, base_dir):
             f"from {SESSION_KEY_ENV} (replicas must all get the same value)",
         )
     path = os.path.abspath(os.path.join(base_dir, cfg.cookie_secret_file))
+    if not os.path.exists(path) and cfg.service_url:
+        # The hub does not create it for an external service.
+        return Finding(
+            WARN,
+            "session key",
+            f"{SESSION_KEY_ENV} is not set and {path} does not exist: "
+            "`python -m japps service-env` will generate a key",
+            "store that key (e.g. in a Kubernetes Secret) and give the same "
+            f"{SESSION_KEY_ENV} to every replica",
+        )
     if not os.path.exists(path):
         return Finding(
             WARN,
@@ -421,18 +456,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     # Loading runs install_jhub_apps: in evaluation mode it creates nothing.
-    previous = os.environ.get(evaluate.EVALUATE_ENV)
-    os.environ[evaluate.EVALUATE_ENV] = "1"
     try:
-        config = evaluate.load_config(args.config)
+        config = evaluate.load_config_evaluating(args.config)
     except evaluate.Failure as failure:
         print(Finding(FAIL, "config", str(failure)).line())
         return 1
-    finally:
-        if previous is None:
-            del os.environ[evaluate.EVALUATE_ENV]
-        else:
-            os.environ[evaluate.EVALUATE_ENV] = previous
     findings = diagnose(config, base_dir=os.path.dirname(os.path.abspath(args.config)))
     if args.api_url:
         token = os.environ.get(args.token_env, "")

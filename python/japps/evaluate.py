@@ -100,6 +100,21 @@ def load_config(path):
         raise Failure(f"loading {path} failed: {_describe(err)}") from err
 
 
+def load_config_evaluating(path):
+    """``load_config`` in evaluation mode, for tools run by the operator (the doctor,
+    service-env): ``install_jhub_apps`` then creates nothing and requires nothing
+    only the hub needs. The variable is restored afterwards."""
+    previous = os.environ.get(EVALUATE_ENV)
+    os.environ[EVALUATE_ENV] = "1"
+    try:
+        return load_config(path)
+    finally:
+        if previous is None:
+            del os.environ[EVALUATE_ENV]
+        else:
+            os.environ[EVALUATE_ENV] = previous
+
+
 def configured_value(config, setting):
     section, trait, empty = SETTINGS[setting]
     if section not in config or trait not in config[section]:

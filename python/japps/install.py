@@ -8,10 +8,11 @@ import secrets
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from traitlets.config import LazyConfigValue
 
-from .config import JAppsConfig
+from .config import SERVICE_API_TOKEN_ENV, JAppsConfig
 from .spawner import resolve_spawner_class, subclass_spawner
 from .version import warn_if_versions_differ
 
@@ -63,6 +64,17 @@ SHARING_SCOPES = ["shares!user", "read:users:name", "read:groups:name"]
 # PYTHONPATH: the service runs the hub's Python to evaluate callables in this
 # config, which must import what the hub imports.
 PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT", "PYTHONPATH")
+# An external replica runs elsewhere, with its own Python and paths: no PYTHONPATH.
+EXTERNAL_PASS_THROUGH_ENV = ("RUST_LOG", "JAPPS_LOG_FORMAT")
+
+# Settings for the hub only, left out of JAPPS_CONFIG: the token is a secret, and
+# replicas get both as JUPYTERHUB_API_TOKEN and JUPYTERHUB_SERVICE_URL.
+HUB_ONLY_TRAITS = ("service_api_token", "service_url")
+
+# What JupyterHub accepts as a service's api_token (orm.Hashed.check_token,
+# utils._TOKEN_MAX_LEN); outside it the hub refuses to start.
+SERVICE_TOKEN_MIN_CHARS = 8
+SERVICE_TOKEN_MAX_CHARS = 64
 
 # Where the service listens when hub_host is not a loopback address.
 BIND_ENV = "JAPPS_BIND_URL"
@@ -107,6 +119,13 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
     cfg = JAppsConfig(config=c)
     hub = c.JupyterHub
     evaluating = bool(os.environ.get(EVALUATE_ENV))
+    # The hub does not run an external service: japps_bin is not its business.
+    external = bool(cfg.service_url)
+    if external and not evaluating:
+        # Evaluating a callable and the doctor need no token; the hub does.
+        problem = service_token_problem(cfg.service_api_token)
+        if problem:
+            raise ValueError(problem)
 
     hub.allow_named_servers = True
     if evaluating:
@@ -117,7 +136,7 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
         hub.spawner_class = subclass_spawner(resolve_spawner_class(spawner_class))
 
     config_file = None if evaluating else _calling_config_file()
-    if not evaluating and shutil.which(cfg.japps_bin) is None:
+    if not evaluating and not external and shutil.which(cfg.japps_bin) is None:
         log.warning(
             "japps: %r is not an executable on PATH; the hub will fail to "
             "start the japps service (set c.JAppsConfig.japps_bin)",
@@ -126,6 +145,7 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
 
     if not evaluating:
         _warn_about_python_proxy(c)
+    if not evaluating and not external:
         warn_if_versions_differ(cfg.japps_bin, cfg.launcher_bin)
 
     ours = [_service_spec(cfg, c, oauth_no_confirm, evaluating, config_file)]
@@ -189,32 +209,90 @@ def _landing(handler):
 
 
 def _service_spec(cfg, c, oauth_no_confirm, evaluating=False, config_file=None):
+    if cfg.service_url:
+        # External: the hub only registers the address and the token. No command and
+        # no environment (the hub rejects keys it does not know, and would not pass
+        # it on): `python -m japps service-env` prints what the replicas need.
+        return {
+            "name": SERVICE_NAME,
+            "url": cfg.service_url,
+            "api_token": cfg.service_api_token,
+            "oauth_no_confirm": bool(oauth_no_confirm),
+            "display": False,
+            "oauth_client_allowed_scopes": list(CLIENT_SCOPES),
+        }
     host = cfg.hub_host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    environment = {"JAPPS_CONFIG": _config_json(cfg, c, config_file)}
-    if sys.executable:
-        environment[PYTHON_ENV] = sys.executable
-    for name in PASS_THROUGH_ENV:
-        if name in os.environ:
-            environment[name] = os.environ[name]
-    if not evaluating:
-        # Evaluating a callable must not create (or even read) the key file.
-        environment[SESSION_KEY_ENV] = _session_key(cfg)
-    if cfg.hub_host not in LOOPBACK_HOSTS:
-        # The URL names how the hub and proxy reach the service (on Kubernetes the hub's
-        # Service, an address the pod does not have): listen on every interface, as
-        # jhub-apps does, unless the operator said where.
-        environment.setdefault(BIND_ENV, f"http://0.0.0.0:{cfg.service_port}")
+    # Evaluating a callable must not create (or even read) the key file.
+    key = None if evaluating else _session_key(cfg)
     return {
         "name": SERVICE_NAME,
         "url": f"http://{host}:{cfg.service_port}",
         "command": [cfg.japps_bin, "serve"],
-        "environment": environment,
+        "environment": service_environment(cfg, c, config_file, session_key=key),
         "oauth_no_confirm": bool(oauth_no_confirm),
         "display": False,
         "oauth_client_allowed_scopes": list(CLIENT_SCOPES),
     }
+
+
+def service_environment(cfg, c, config_file=None, *, session_key=None, base_dir=None):
+    """The japps variables of the service's environment, managed or external.
+
+    The ``JUPYTERHUB_*`` ones come from the hub (managed) or from
+    ``python -m japps service-env`` (external). ``session_key`` None leaves
+    JHUB_APP_JWT_SECRET_KEY out. ``base_dir`` is where relative paths in the
+    config start (default: the working directory, the hub's).
+    """
+    external = bool(cfg.service_url)
+    environment = {"JAPPS_CONFIG": _config_json(cfg, c, config_file, base_dir)}
+    # A replica runs elsewhere, with its own interpreter (python_exec).
+    if sys.executable and not external:
+        environment[PYTHON_ENV] = sys.executable
+    for name in EXTERNAL_PASS_THROUGH_ENV if external else PASS_THROUGH_ENV:
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    if session_key is not None:
+        environment[SESSION_KEY_ENV] = session_key
+    bind_url = _bind_url(cfg)
+    if bind_url:
+        environment.setdefault(BIND_ENV, bind_url)
+    return environment
+
+
+def _bind_url(cfg):
+    """Where the service listens, when not at the address in its URL.
+
+    The URL names how the hub and proxy reach the service (on Kubernetes a
+    Service, an address the pod does not have): then it listens on every
+    interface, as jhub-apps does, unless the operator said where.
+    """
+    if cfg.service_url:
+        parts = urlsplit(cfg.service_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return f"http://0.0.0.0:{port}"
+    if cfg.hub_host not in LOOPBACK_HOSTS:
+        return f"http://0.0.0.0:{cfg.service_port}"
+    return None
+
+
+def service_token_problem(token):
+    """Why the hub would refuse ``token`` as the external service's, or None.
+
+    Never quotes the token.
+    """
+    where = f"c.JAppsConfig.service_api_token (or {SERVICE_API_TOKEN_ENV})"
+    if not token:
+        return (
+            f"{where} is not set: the external japps service (c.JAppsConfig.service_url) "
+            "needs a hub API token; make one with `openssl rand -hex 32`"
+        )
+    if len(token) < SERVICE_TOKEN_MIN_CHARS:
+        return f"{where} is shorter than {SERVICE_TOKEN_MIN_CHARS} characters"
+    if len(token) > SERVICE_TOKEN_MAX_CHARS:
+        return f"{where} is longer than {SERVICE_TOKEN_MAX_CHARS} characters"
+    return None
 
 
 def _session_key(cfg):
@@ -288,7 +366,7 @@ def _additional_service_spec(service):
     return {"name": service["name"], "display": True, "info": info}
 
 
-def _config_json(cfg, c, config_file=None):
+def _config_json(cfg, c, config_file=None, base_dir=None):
     """JAPPS_CONFIG: every static trait value, plus the hub settings japps reads.
 
     Callables cannot travel as JSON; their names are listed under
@@ -298,13 +376,15 @@ def _config_json(cfg, c, config_file=None):
     data = {}
     callables = []
     for name in sorted(cfg.trait_names(config=True)):
+        if name in HUB_ONLY_TRAITS:
+            continue
         value = getattr(cfg, name)
         if callable(value):
             callables.append(name)
             continue
         _require_json(value, f"c.JAppsConfig.{name}")
         data[name] = value
-    data["jupyterhub_config_path"] = _config_path(cfg, c, config_file)
+    data["jupyterhub_config_path"] = _config_path(cfg, c, config_file, base_dir)
 
     template_vars = _configured(c.JupyterHub, "template_vars", {})
     if template_vars is not None:
@@ -336,17 +416,18 @@ def _config_json(cfg, c, config_file=None):
     return text
 
 
-def _config_path(cfg, c, config_file):
+def _config_path(cfg, c, config_file, base_dir=None):
     """The absolute path of the hub's config file, for the service to re-read.
 
     An explicit ``jupyterhub_config_path`` is relative to the hub's working
-    directory. Without one, the config file that is calling install_jhub_apps
-    (e.g. ``jupyterhub -f /etc/jupyterhub/jupyterhub_config.py``) is the right
-    file even when the hub runs elsewhere; the default name is the fallback.
+    directory (``base_dir`` when given). Without one, the config file that is
+    calling install_jhub_apps (e.g. ``jupyterhub -f
+    /etc/jupyterhub/jupyterhub_config.py``) is the right file even when the hub
+    runs elsewhere; the default name is the fallback.
     """
     if "jupyterhub_config_path" not in c.JAppsConfig and config_file:
         return os.path.abspath(config_file)
-    return os.path.abspath(cfg.jupyterhub_config_path)
+    return os.path.abspath(os.path.join(base_dir or "", cfg.jupyterhub_config_path))
 
 
 def _calling_config_file():

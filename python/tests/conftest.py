@@ -1,13 +1,14 @@
 import pytest
 from traitlets.config import Config
 
+from japps.config import SERVICE_API_TOKEN_ENV
 from japps.install import PASS_THROUGH_ENV, SESSION_KEY_ENV
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     """Tests must not see the pass-through variables of whoever runs them."""
-    for name in (*PASS_THROUGH_ENV, SESSION_KEY_ENV):
+    for name in (*PASS_THROUGH_ENV, SESSION_KEY_ENV, SERVICE_API_TOKEN_ENV):
         monkeypatch.delenv(name, raising=False)
 
 

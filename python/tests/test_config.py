@@ -30,6 +30,8 @@ JAPPS_DEFAULTS = {
     "launcher_args": [],
     "launcher_image": "",
     "service_port": 10202,
+    "service_url": "",
+    "service_api_token": "",
     "grant_sharing_scopes": True,
     "keep_hub_home": False,
     "identity_cache_max_age": 300,

@@ -192,3 +192,58 @@ def test_doctor_creates_nothing(hub_dir, capsys, monkeypatch):
     before = set(os.listdir(hub_dir))
     run(hub_dir, capsys)
     assert set(os.listdir(hub_dir)) == before | {"japps", "chp", "jupyterhub_config.py"}
+
+
+# --- an external service (c.JAppsConfig.service_url) ---
+
+SERVICE_TOKEN = "svc-token-" + "t" * 30
+# The hub runs no japps: japps_bin need not exist, the launcher still must.
+EXTERNAL = (
+    "c.JAppsConfig.launcher_bin = c.JAppsConfig.japps_bin\n"
+    "c.JAppsConfig.japps_bin = '/nowhere/japps'\n"
+    "c.JAppsConfig.service_url = 'http://japps:10202'"
+)
+
+
+def test_external_service_skips_the_binary_and_checks_the_token(hub_dir, capsys):
+    before = f"{EXTERNAL}\nc.JAppsConfig.service_api_token = {SERVICE_TOKEN!r}"
+    status, lines, out = run(hub_dir, capsys, before=before)
+    assert status == 0, out
+    assert lines["japps binary"] == [
+        (doctor.OK, "external service at http://japps:10202: the hub does not run japps")
+    ]
+    assert levels(lines, "service token") == [doctor.OK]
+    assert levels(lines, "launcher") == [doctor.OK]
+    assert SERVICE_TOKEN not in out
+
+
+def test_external_service_token_from_the_environment(hub_dir, capsys, monkeypatch):
+    monkeypatch.setenv("JAPPS_SERVICE_API_TOKEN", SERVICE_TOKEN)
+    status, lines, out = run(hub_dir, capsys, before=EXTERNAL)
+    assert status == 0, out
+    assert levels(lines, "service token") == [doctor.OK]
+
+
+@pytest.mark.parametrize("token", ["", "tok-7ch", "t" * 65])
+def test_external_service_without_a_good_token_fails(hub_dir, capsys, token):
+    before = f"{EXTERNAL}\nc.JAppsConfig.service_api_token = {token!r}"
+    status, lines, out = run(hub_dir, capsys, before=before)
+    assert status == 1
+    assert levels(lines, "service token") == [doctor.FAIL]
+    assert "JAPPS_SERVICE_API_TOKEN" in out
+    if token:
+        assert token not in out
+
+
+def test_managed_service_has_no_token_check(hub_dir, capsys):
+    _, lines, _ = run(hub_dir, capsys)
+    assert "service token" not in lines
+
+
+def test_external_service_without_a_session_key_warns(hub_dir, capsys, monkeypatch):
+    monkeypatch.delenv("JHUB_APP_JWT_SECRET_KEY")
+    before = f"{EXTERNAL}\nc.JAppsConfig.service_api_token = {SERVICE_TOKEN!r}"
+    _, lines, out = run(hub_dir, capsys, before=before)
+    assert levels(lines, "session key") == [doctor.WARN]
+    assert "service-env" in out and "every replica" in out
+    assert not (hub_dir / "japps_cookie_secret").exists()
