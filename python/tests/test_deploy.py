@@ -352,3 +352,45 @@ def test_docs_say_what_was_not_run():
     assert "What was checked here" in text
     assert "Not run here (no Kubernetes cluster, no Docker, no Helm" in text
     assert "python/tests/test_deploy.py" in text
+
+
+REPLICAS = ROOT / "deploy" / "k8s" / "japps-replicas.yaml"
+
+
+def replicas_manifest():
+    return {doc["kind"]: doc for doc in yaml.safe_load_all(REPLICAS.read_text())}
+
+
+def test_replicas_run_japps_serve_from_the_service_env_secret():
+    deployment = replicas_manifest()["Deployment"]
+    assert deployment["spec"]["replicas"] >= 2
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == ["japps", "serve"]
+    assert container["envFrom"] == [{"secretRef": {"name": "japps-env"}}]
+    # The same image as the hub's: the Dockerfile's hub stage holds the binary.
+    assert container["image"].split(":")[0].endswith("japps-hub")
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/services/japps/status"
+    # z2jh's hub NetworkPolicy admits pods with this label to the hub API.
+    assert pod["metadata"]["labels"]["hub.jupyter.org/network-access-hub"] == "true"
+    docs = (ROOT / "deploy" / "README.md").read_text()
+    assert "secret generic japps-env --from-env-file=japps.env" in docs
+
+
+def test_replicas_ports_agree_with_the_documented_service_url():
+    manifest = replicas_manifest()
+    deployment, service, policy = (manifest[k] for k in ("Deployment", "Service", "NetworkPolicy"))
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    (port,) = container["ports"]
+    (service_port,) = service["spec"]["ports"]
+    assert service_port["targetPort"] == port["name"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    assert policy["spec"]["ingress"][0]["ports"] == [{"port": port["containerPort"]}]
+    docs = (ROOT / "deploy" / "README.md").read_text()
+    url = f'http://{service["metadata"]["name"]}:{service_port["port"]}'
+    assert f'c.JAppsConfig.service_url = "{url}"' in docs
+    # service-env's JAPPS_BIND_URL listens on the service_url's port.
+    assert service_port["port"] == port["containerPort"]

@@ -207,6 +207,21 @@ impl<'a> HubCaller<'a> {
         self.call(endpoint, url, Body::Empty).await.map(drop)
     }
 
+    /// `PATCH /shares/{owner}/{server}` without `scopes`: revokes everything the server's
+    /// owner granted to this one user or group (the hub answers `{}` when nothing is left).
+    pub async fn revoke_share(
+        &self,
+        owner: &str,
+        server: &str,
+        target: &ShareTarget,
+    ) -> Result<(), HubError> {
+        let endpoint = Endpoint::RevokeShare;
+        let url = self.client.url(endpoint, &[owner, server])?;
+        let body = serde_json::to_value(target)
+            .map_err(|e| HubError::Config(format!("cannot encode a share target: {e}")))?;
+        self.call(endpoint, url, Body::Json(body)).await.map(drop)
+    }
+
     /// `POST /users/{name}/activity`: the server `server` of `user` was used at
     /// `last_activity` (an ISO 8601 UTC timestamp). Needs `users:activity`, which a
     /// server's own token has. The hub keeps the newest value, so repeats are harmless.

@@ -30,12 +30,13 @@ pub(crate) enum Endpoint {
     Share,
     ListServerShares,
     RevokeShares,
+    RevokeShare,
     OAuthToken,
     PostActivity,
 }
 
 impl Endpoint {
-    pub(crate) const ALL: [Self; 19] = [
+    pub(crate) const ALL: [Self; 20] = [
         Self::Root,
         Self::CurrentUser,
         Self::ListUsers,
@@ -53,6 +54,7 @@ impl Endpoint {
         Self::Share,
         Self::ListServerShares,
         Self::RevokeShares,
+        Self::RevokeShare,
         Self::OAuthToken,
         Self::PostActivity,
     ];
@@ -77,6 +79,7 @@ impl Endpoint {
             Self::Share => "POST /shares/{owner}/{server}",
             Self::ListServerShares => "GET /shares/{owner}/{server}",
             Self::RevokeShares => "DELETE /shares/{owner}/{server}",
+            Self::RevokeShare => "PATCH /shares/{owner}/{server}",
             Self::OAuthToken => "POST /oauth2/token",
             Self::PostActivity => "POST /users/{name}/activity",
         }

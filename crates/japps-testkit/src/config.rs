@@ -29,6 +29,10 @@ pub struct HubOptions {
     /// Run this `jupyterhub_config.py` (the demo's) instead of the generated settings; see
     /// [`HubOptions::demo_config`].
     pub demo_config: Option<PathBuf>,
+    /// Register japps as an external service (`c.JAppsConfig.service_url` on the test's
+    /// service port, with the fixed japps token): the hub starts no japps process, and the
+    /// test runs its own `japps serve` replicas behind that port.
+    pub external_service: bool,
 }
 
 impl HubOptions {
@@ -41,7 +45,14 @@ impl HubOptions {
             env: Vec::new(),
             proxy_command: None,
             demo_config: None,
+            external_service: false,
         }
+    }
+
+    /// See [`HubOptions::external_service`].
+    pub fn external_service(mut self) -> Self {
+        self.external_service = true;
+        self
     }
 
     /// Runs the demo's own configuration file (`demo/jupyterhub_config.py`) on free ports:
@@ -131,6 +142,16 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
         py_path(&options.japps_bin)
     ));
     line(format!("c.JAppsConfig.service_port = {}", ports.service));
+    if options.external_service {
+        line(format!(
+            "c.JAppsConfig.service_url = {}",
+            py(format!("http://127.0.0.1:{}", ports.service))
+        ));
+        line(format!(
+            "c.JAppsConfig.service_api_token = {}",
+            py(japps_token)
+        ));
+    }
     line(options.japps_config.clone());
     line(format!(
         "install_jhub_apps(c, SimpleLocalProcessSpawner, oauth_no_confirm={})",

@@ -16,6 +16,7 @@
 mod browser;
 mod chrome;
 mod config;
+mod front;
 mod hub_metrics;
 mod process;
 
@@ -35,6 +36,7 @@ pub use browser::{
 };
 pub use chrome::{Chrome, DEFAULT_WAIT, DESKTOP, Violation, ViolationNode, axe_path, fantoccini};
 pub use config::{HubOptions, JhubAppsOptions};
+pub use front::RoundRobin;
 use process::HubProcess;
 
 /// The JupyterHub releases japps supports, as pinned in `scripts/versions.sh`.
@@ -169,7 +171,11 @@ impl TestHub {
                 process,
                 dir,
             };
-            match hub.try_wait_until_up(Duration::from_secs(60)).await {
+            let wait_for_service = !options.external_service;
+            match hub
+                .try_wait_until_up(Duration::from_secs(60), wait_for_service)
+                .await
+            {
                 Ok(()) => return hub,
                 Err(_) if attempt < 3 && hub.lost_a_port() => {
                     eprintln!("JupyterHub lost a port race; starting again on new ports");
@@ -346,19 +352,24 @@ impl TestHub {
     }
 
     async fn wait_until_up(&self, limit: Duration) {
-        if let Err(problem) = self.try_wait_until_up(limit).await {
+        if let Err(problem) = self.try_wait_until_up(limit, true).await {
             panic!("{problem}\n--- hub log ---\n{}", self.logs());
         }
     }
 
-    /// Waits for the hub API and the japps service; says why not when they do not come up.
-    async fn try_wait_until_up(&self, limit: Duration) -> Result<(), String> {
+    /// Waits for the hub API and, with `service`, for the japps service through the proxy;
+    /// says why not when they do not come up.
+    async fn try_wait_until_up(&self, limit: Duration, service: bool) -> Result<(), String> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
             .unwrap();
         let deadline = Instant::now() + limit;
-        for url in [self.url("hub/api/"), self.service_url("status")] {
+        let mut urls = vec![self.url("hub/api/")];
+        if service {
+            urls.push(self.service_url("status"));
+        }
+        for url in urls {
             loop {
                 if let Some(status) = self.process.exit_status() {
                     return Err(format!("JupyterHub exited during startup ({status})."));
@@ -411,6 +422,11 @@ impl TestHub {
     /// The japps service's own address, bypassing the proxy.
     pub fn service_direct_url(&self) -> String {
         format!("http://127.0.0.1:{}/services/japps/", self.service_port)
+    }
+
+    /// The port the hub reaches the japps service on.
+    pub fn service_port(&self) -> u16 {
+        self.service_port
     }
 
     /// The hub's REST API, through the proxy.

@@ -2,7 +2,13 @@
 //! app must exist, stopped, with exactly the configured options and shares.
 //!
 //! Reconciliation compares first and writes only what differs, so a second run (a restart,
-//! a second replica) changes nothing. Users are handled concurrently, each user's apps in
+//! a second replica) changes nothing. Several replicas starting at once need no shared
+//! store: on 6.x creating a server is atomic, so the replica whose create the hub refuses
+//! (409) leaves that app to the one that got there first; on 5.x, where two starts of a
+//! new server both succeed, replicas wait a random moment first, so one usually finds the
+//! other's work done or in progress. An app found starting or stopping is left alone;
+//! shares found different are confirmed a moment later before they are corrected. A
+//! running app with the configured options keeps running. Users are handled concurrently, each user's apps in
 //! order (jhub-apps grouped them without sorting, so items of one user could race). It runs
 //! with the service's own token: no user is online to act. Hub errors are retried.
 
@@ -20,12 +26,20 @@ const ATTEMPTS: u32 = 5;
 const FIRST_DELAY: Duration = Duration::from_millis(500);
 const USER_CONCURRENCY: usize = 4;
 const WAIT: Duration = Duration::from_secs(60);
+/// The longest random wait before reconciling against a 5.x hub.
+const SPREAD_5X: Duration = Duration::from_secs(3);
+/// How long an existing app's shares must stay different before they are corrected.
+const CONFIRM_DELAY: Duration = Duration::from_secs(1);
 
 /// What reconciling one app did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reconciled {
     Unchanged,
     Updated,
+    /// Being started or stopped when it was looked at: checked again next time.
+    Busy,
+    /// Another replica created or started it first; that one finishes it.
+    ClaimedElsewhere,
     Failed,
 }
 
@@ -36,6 +50,18 @@ pub(crate) async fn reconcile_all(context: &Context) -> Vec<Reconciled> {
         return Vec::new();
     }
     let (apps, invalid) = prepared(apps, &AppPolicy::for_operator(&context.settings().config));
+    if context
+        .hub()
+        .version()
+        .await
+        .is_ok_and(|version| !version.is_v6_or_later())
+    {
+        // 5.x has no atomic create: two starts of a new server at the same moment both
+        // succeed. Replicas started together spread out so one usually finds the other's
+        // work done, or in progress (left alone); when they still meet, both store the same
+        // options and the result is the same.
+        tokio::time::sleep(random_offset(SPREAD_5X)).await;
+    }
     let mut by_user: BTreeMap<&str, Vec<&StartupApp>> = BTreeMap::new();
     for app in &apps {
         by_user.entry(app.username.as_str()).or_default().push(app);
@@ -62,9 +88,22 @@ pub(crate) async fn reconcile_all(context: &Context) -> Vec<Reconciled> {
         unchanged = count(Reconciled::Unchanged),
         updated = count(Reconciled::Updated),
         failed = count(Reconciled::Failed),
+        busy = count(Reconciled::Busy),
+        claimed_elsewhere = count(Reconciled::ClaimedElsewhere),
         "startup apps reconciled"
     );
     results
+}
+
+/// A random duration in `[0, max)`, in whole milliseconds.
+fn random_offset(max: Duration) -> Duration {
+    let mut bytes = [0_u8; 8];
+    // Without randomness the replicas simply do not spread out.
+    if getrandom::fill(&mut bytes).is_err() {
+        return Duration::ZERO;
+    }
+    let millis = u64::try_from(max.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(u64::from_le_bytes(bytes) % millis)
 }
 
 async fn reconcile_with_retries(context: &Context, app: &StartupApp) -> Reconciled {
@@ -175,25 +214,41 @@ fn desired_options(
     Ok(options.to_map())
 }
 
-fn desired_shares(options: &Map<String, Value>) -> BTreeSet<(String, String)> {
+fn desired_shares(options: &Map<String, Value>) -> BTreeSet<ShareKey> {
     let options = AppOptions::from_stored(options.clone());
-    let users = options.share_users().into_iter().map(|user| ("user", user));
+    let users = options
+        .share_users()
+        .into_iter()
+        .map(|user| ShareKey::User(user.to_owned()));
     let groups = options
         .share_groups()
         .into_iter()
-        .map(|group| ("group", group));
-    users
-        .chain(groups)
-        .map(|(kind, name)| (kind.to_owned(), name.to_owned()))
-        .collect()
+        .map(|group| ShareKey::Group(group.to_owned()));
+    users.chain(groups).collect()
 }
 
-fn current_shares(items: &[ShareItem]) -> BTreeSet<(String, String)> {
+/// One grantee of a share, ordered so sets of them compare and diff cheaply.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum ShareKey {
+    Group(String),
+    User(String),
+}
+
+impl ShareKey {
+    fn target(&self) -> ShareTarget {
+        match self {
+            Self::User(name) => ShareTarget::User(name.clone()),
+            Self::Group(name) => ShareTarget::Group(name.clone()),
+        }
+    }
+}
+
+fn current_shares(items: &[ShareItem]) -> BTreeSet<ShareKey> {
     items
         .iter()
         .filter_map(|item| match (&item.user, &item.group) {
-            (Some(user), _) => Some(("user".to_owned(), user.name.clone())),
-            (None, Some(group)) => Some(("group".to_owned(), group.name.clone())),
+            (Some(user), _) => Some(ShareKey::User(user.name.clone())),
+            (None, Some(group)) => Some(ShareKey::Group(group.name.clone())),
             _ => None,
         })
         .collect()
@@ -213,68 +268,124 @@ async fn reconcile(context: &Context, app: &StartupApp) -> Result<Reconciled, Hu
     let v6 = hub.version().await?.is_v6_or_later();
 
     let existing = service.user(user, true).await?.servers.remove(server);
+    if let Some(pending) = existing.as_ref().and_then(|s| s.pending.as_deref()) {
+        // Someone is starting or stopping it right now: its owner, or another replica
+        // storing these very options. Judging it mid-way would undo their work.
+        tracing::info!(user, server, pending, "startup app is busy; left as it is");
+        return Ok(Reconciled::Busy);
+    }
     let options_match = existing.as_ref().is_some_and(|s| {
         s.user_options == options && (!v6 || s.display_name.as_deref() == Some(title.as_str()))
     });
-    let stopped = existing
-        .as_ref()
-        .is_none_or(|s| s.stopped || (!s.ready && s.pending.is_none()));
+    let running = existing.as_ref().is_some_and(|s| s.ready && !s.stopped);
     let mut changed = false;
+    // 5.x stores options only by starting the server: it is stopped again at the end.
+    let mut stop_after = false;
 
-    if existing.is_some() && !stopped {
-        service.stop_server(user, server, false).await?;
-        wait(&service, user, server, |s| s.stopped).await?;
-        changed = true;
-    }
     if !options_match {
+        if running {
+            // Neither 6.x nor 5.x changes the options of a running server.
+            service.stop_server(user, server, false).await?;
+            wait(&service, user, server, |s| s.stopped).await?;
+        }
         let store = StartServer {
             display_name: Some(title.clone()),
             user_options: Some(options.clone()),
         };
-        if v6 {
+        let stored = match (v6, existing.is_some()) {
+            (true, true) => service.update_server(user, server, &store).await.map(drop),
             // 6.x stores options without starting anything.
-            if existing.is_some() {
-                service.update_server(user, server, &store).await?;
-            } else {
-                service.create_server(user, server, &store).await?;
+            (true, false) => service.create_server(user, server, &store).await,
+            (false, _) => service.start_server(user, server, &store).await.map(drop),
+        };
+        if let Err(err) = stored {
+            // When another replica got there first the hub refuses ours: 409 from a 6.x
+            // create, 400 from a 5.x start of a server that is stopping or running.
+            if matches!(err.status(), Some(400 | 409))
+                && claimed_elsewhere(&service, user, server, existing.is_some()).await?
+            {
+                tracing::info!(
+                    user,
+                    server,
+                    "startup app is being written by another replica"
+                );
+                return Ok(Reconciled::ClaimedElsewhere);
             }
-        } else {
-            // 5.x stores options only by starting with them; stop again right after.
-            service.start_server(user, server, &store).await?;
-            wait(&service, user, server, |s| s.ready || s.stopped).await?;
-            service.stop_server(user, server, false).await?;
-            wait(&service, user, server, |s| s.stopped).await?;
+            return Err(err);
         }
+        stop_after = !v6;
         changed = true;
     }
 
-    let want = desired_shares(&options);
-    let have = if existing.is_some() {
-        current_shares(&service.server_shares(user, server).await?)
-    } else {
-        BTreeSet::new()
-    };
-    if want != have {
-        if !have.is_empty() {
-            service.revoke_all_shares(user, server).await?;
-        }
-        for (kind, name) in &want {
-            let target = if kind == "user" {
-                ShareTarget::User(name.clone())
-            } else {
-                ShareTarget::Group(name.clone())
-            };
-            if let Err(err) = service.share(user, server, &target).await {
-                tracing::warn!(user, server, kind = %kind, target = %name, error = %err, "startup app: share failed");
-            }
-        }
-        changed = true;
+    // Shares right after the options, before 5.x waits for the start: another replica
+    // that finds the app between the two steps sees it shared as configured soon after.
+    changed |= reconcile_shares(&service, user, server, &options, existing.is_some()).await?;
+
+    if stop_after {
+        wait(&service, user, server, |s| s.ready || s.stopped).await?;
+        service.stop_server(user, server, false).await?;
+        wait(&service, user, server, |s| s.stopped).await?;
     }
     Ok(if changed {
         Reconciled::Updated
     } else {
         Reconciled::Unchanged
     })
+}
+
+/// After the hub refused to create or start the server: whether someone else has just
+/// done it (it exists now, or is starting) rather than the request being wrong.
+async fn claimed_elsewhere(
+    service: &HubCaller<'_>,
+    user: &str,
+    server: &str,
+    existed: bool,
+) -> Result<bool, HubError> {
+    let now = service.user(user, true).await?.servers.remove(server);
+    Ok(match now {
+        None => false,
+        Some(now) => !existed || now.pending.is_some() || now.ready,
+    })
+}
+
+/// Grants what is configured and missing, revokes what is there and not configured; true
+/// when anything was written.
+async fn reconcile_shares(
+    service: &HubCaller<'_>,
+    user: &str,
+    server: &str,
+    options: &Map<String, Value>,
+    existed: bool,
+) -> Result<bool, HubError> {
+    let want = desired_shares(options);
+    let read =
+        || async { Ok::<_, HubError>(current_shares(&service.server_shares(user, server).await?)) };
+    let mut have = if existed {
+        read().await?
+    } else {
+        BTreeSet::new()
+    };
+    if want == have {
+        return Ok(false);
+    }
+    if existed {
+        // Another replica may have created this app a moment ago and be granting its
+        // shares one by one: confirm the difference before correcting it.
+        tokio::time::sleep(CONFIRM_DELAY).await;
+        have = read().await?;
+        if want == have {
+            return Ok(false);
+        }
+    }
+    for extra in have.difference(&want) {
+        service.revoke_share(user, server, &extra.target()).await?;
+    }
+    for missing in want.difference(&have) {
+        if let Err(err) = service.share(user, server, &missing.target()).await {
+            tracing::warn!(user, server, target = ?missing, error = %err, "startup app: share failed");
+        }
+    }
+    Ok(true)
 }
 
 async fn wait(
@@ -325,10 +436,7 @@ mod tests {
         );
         assert_eq!(
             desired_shares(&options),
-            BTreeSet::from([
-                ("group".into(), "team".into()),
-                ("user".into(), "bob".into())
-            ])
+            BTreeSet::from([ShareKey::Group("team".into()), ShareKey::User("bob".into())])
         );
     }
 

@@ -536,7 +536,7 @@ async fn uploads_are_checked_and_scaled(release: HubRelease) {
     }
 }
 
-fn startup_apps() -> Value {
+pub(crate) fn startup_apps() -> Value {
     json!([
         {"username": "alice", "servername": "welcome", "user_options": {
             "display_name": "Welcome", "description": "Start here", "framework": "panel",
@@ -550,7 +550,7 @@ fn startup_apps() -> Value {
 }
 
 /// Servers and shares of the startup apps, as the hub holds them.
-async fn startup_state(hub: &TestHub) -> Vec<Value> {
+pub(crate) async fn startup_state(hub: &TestHub) -> Vec<Value> {
     let client = hub.admin_client();
     let mut state = Vec::new();
     for (user, server) in [

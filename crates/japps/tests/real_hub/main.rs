@@ -18,6 +18,7 @@ mod login;
 mod newcomer;
 mod openapi;
 mod read_path;
+mod replicas;
 mod service;
 mod versions;
 
