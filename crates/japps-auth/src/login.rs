@@ -334,8 +334,26 @@ pub fn safe_next(next: &str, within: &str) -> Option<String> {
             .next()
             .unwrap_or_default()
             .split('/')
-            .any(|segment| segment == ".." || segment.eq_ignore_ascii_case("%2e%2e"));
+            .any(is_parent_segment)
+        && stays_within(next, within);
     ok.then(|| next.to_owned())
+}
+
+/// What URL parsers (WHATWG) read as `..`: also half or fully percent-encoded.
+fn is_parent_segment(segment: &str) -> bool {
+    ["..", ".%2e", "%2e.", "%2e%2e"]
+        .iter()
+        .any(|form| segment.eq_ignore_ascii_case(form))
+}
+
+/// Whether a browser resolving `next` on any origin lands on that origin under `within`
+/// (the rules above, checked once more the way the browser will read it).
+fn stays_within(next: &str, within: &str) -> bool {
+    let Ok(base) = url::Url::parse("http://origin.invalid/") else {
+        return false;
+    };
+    base.join(next)
+        .is_ok_and(|url| url.host_str() == Some("origin.invalid") && url.path().starts_with(within))
 }
 
 /// The token of an `Authorization` header value `token <t>` or `Bearer <t>` (scheme in
@@ -582,6 +600,9 @@ mod tests {
             ("/user/a/other/", "/user/a/app/"),
             ("/user/a/app/../other/", "/user/a/app/"),
             ("/user/a/app/%2E%2E/other/", "/user/a/app/"),
+            // Found by the property test: half-encoded `..` that browsers resolve too.
+            ("/user/a/app/.%2e/other/", "/user/a/app/"),
+            ("/user/a/app/%2E./other/", "/user/a/app/"),
         ] {
             assert_eq!(safe_next(bad, within), None, "{bad:?} within {within}");
         }
