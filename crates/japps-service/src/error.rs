@@ -76,6 +76,21 @@ impl From<ApplicationError> for ServiceError {
     }
 }
 
+/// A query string the route cannot read (a repeated or malformed parameter): the API's
+/// JSON 400, not axum's plain-text one.
+impl From<axum::extract::rejection::QueryRejection> for ServiceError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        Self::BadRequest(format!("invalid query string: {}", rejection.body_text()))
+    }
+}
+
+/// A path parameter that is not text once decoded.
+impl From<axum::extract::rejection::PathRejection> for ServiceError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        Self::BadRequest(format!("invalid path: {}", rejection.body_text()))
+    }
+}
+
 impl From<ConfigError> for ServiceError {
     fn from(err: ConfigError) -> Self {
         Self::Config(err.0)

@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::header::CONTENT_TYPE;
+use axum_extra::extract::WithRejection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -179,7 +180,7 @@ pub(crate) async fn create(
 pub(crate) async fn edit(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    WithRejection(Path(name), _): WithRejection<Path<String>, ServiceError>,
     form: AppForm,
 ) -> Result<Json<Value>, ServiceError> {
     Ok(answer(
@@ -210,8 +211,8 @@ pub(crate) struct StartQuery {
 pub(crate) async fn start(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
-    Query(query): Query<StartQuery>,
+    WithRejection(Path(name), _): WithRejection<Path<String>, ServiceError>,
+    WithRejection(Query(query), _): WithRejection<Query<StartQuery>, ServiceError>,
 ) -> Result<Json<u16>, ServiceError> {
     let owner = query.owner.as_deref().filter(|owner| !owner.is_empty());
     Ok(Json(
@@ -268,8 +269,8 @@ pub(crate) struct StopQuery {
 pub(crate) async fn stop(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
-    Query(query): Query<StopQuery>,
+    WithRejection(Path(name), _): WithRejection<Path<String>, ServiceError>,
+    WithRejection(Query(query), _): WithRejection<Query<StopQuery>, ServiceError>,
 ) -> Result<Json<u16>, ServiceError> {
     let remove = match query
         .remove

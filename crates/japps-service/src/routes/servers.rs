@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum_extra::extract::WithRejection;
 
 use crate::application::apps::{self, AppsView, ServerView};
 use crate::auth::Caller;
@@ -55,7 +56,7 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    WithRejection(Path(name), _): WithRejection<Path<String>, ServiceError>,
 ) -> Result<Json<ServerView>, ServiceError> {
     // jhub-apps' UI asks for `lab` and `vscode` to mean the default server.
     let name = match name.as_str() {

@@ -80,7 +80,11 @@ pub(crate) async fn root(
         ("server" = String, Path, description = "The app's server name.", example = "sales"),
     ),
     responses(
-        (status = 200, description = "The picture.", body = String, content_type = "image/png",
+        (status = 200, description = "The picture, in the type it was stored with.",
+            content(
+                (String = "image/png"), (String = "image/jpeg"), (String = "image/gif"),
+                (String = "image/webp"), (String = "image/svg+xml")
+            ),
             headers(("cache-control" = String,
                 description = "`private, max-age=31536000, immutable`"))),
         (status = 404, description = "No such app for the caller, or it has no picture.",

@@ -9,6 +9,7 @@ mod browser;
 mod catalog;
 mod doctor;
 mod form;
+mod fuzz;
 mod git_config;
 mod hub_client;
 mod hub_pages;
