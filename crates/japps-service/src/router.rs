@@ -98,6 +98,10 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
 
     Ok(router
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::error_page::html_errors,
+        ))
         .layer(Extension(openapi))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -181,6 +185,57 @@ mod tests {
         let response = get_path(app("/services/japps/"), "/services/japps", None).await;
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT);
         assert_eq!(response.headers()["location"], "/services/japps/");
+    }
+
+    #[tokio::test]
+    async fn a_browser_navigating_to_an_error_gets_a_page_scripts_get_json() {
+        let navigate = Request::get("/services/japps/nope?x=%3Cb%3E")
+            .header("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+            .body(Body::empty())
+            .unwrap();
+        let response = app("/services/japps/").oneshot(navigate).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let html = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(
+            html.contains("<h1 id=\"error-title\">Not found</h1>"),
+            "{html}"
+        );
+        assert!(html.contains("no route for /services/japps/nope"), "{html}");
+        // The way back is the same address, escaped.
+        assert!(
+            html.contains("href=\"/services/japps/nope?x=%3Cb%3E\""),
+            "{html}"
+        );
+
+        // A script's request (and a POST from a page) keeps the API's JSON.
+        for (method, accept) in [
+            ("GET", "application/json"),
+            ("GET", "*/*"),
+            ("POST", "text/html"),
+        ] {
+            let request = Request::builder()
+                .method(method)
+                .uri("/services/japps/nope")
+                .header("accept", accept)
+                .body(Body::empty())
+                .unwrap();
+            let response = app("/services/japps/").oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+            let body = collect_json(response).await;
+            assert!(
+                body["detail"].as_str().unwrap().contains("no route"),
+                "{method} {accept}"
+            );
+        }
     }
 
     #[tokio::test]

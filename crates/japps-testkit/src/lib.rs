@@ -111,6 +111,10 @@ pub struct TestHub {
     /// Process groups of managed services to kill after the hub stopped (jhub-apps' startup
     /// service leaves `tail -f /dev/null` behind otherwise).
     service_groups: Vec<i32>,
+    /// The hub process's extra environment, and whether japps is an external service (no
+    /// japps behind the proxy until the test starts one): what [`TestHub::restart`] needs.
+    env: Vec<(String, String)>,
+    external_service: bool,
     process: HubProcess,
     // Dropped after `process` (field order), so the hub can still write its log while it stops.
     dir: tempfile::TempDir,
@@ -168,6 +172,8 @@ impl TestHub {
                 japps_token,
                 jwt_secret: None,
                 service_groups: Vec::new(),
+                env: env.clone(),
+                external_service: options.external_service,
                 process,
                 dir,
             };
@@ -297,6 +303,8 @@ impl TestHub {
             japps_token: service_token,
             jwt_secret: Some(options.jwt_secret.clone()),
             service_groups: Vec::new(),
+            env: env.clone(),
+            external_service: false,
             process,
             dir,
         }
@@ -422,6 +430,42 @@ impl TestHub {
     /// The japps service's own address, bypassing the proxy.
     pub fn service_direct_url(&self) -> String {
         format!("http://127.0.0.1:{}/services/japps/", self.service_port)
+    }
+
+    /// Stops the hub (and its proxy and managed services) the way an operator would; its
+    /// database stays, so [`TestHub::restart`] brings it back with everything it held.
+    pub fn stop(&self) {
+        self.process.stop(self.dir.path());
+    }
+
+    /// Stops the hub if it runs, starts it again with the same configuration, database and
+    /// ports, and waits until it answers (and its japps service, unless external).
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.process = HubProcess::spawn(
+            &self.release.venv(),
+            self.dir.path(),
+            &self.config_path(),
+            &self.env,
+        );
+        if let Err(problem) = self
+            .try_wait_until_up(Duration::from_secs(60), !self.external_service)
+            .await
+        {
+            panic!("{problem}\n--- hub log ---\n{}", self.logs());
+        }
+    }
+
+    /// Freezes the hub process (SIGSTOP): connections are accepted by the kernel and never
+    /// answered, as with a hub stuck in a long database call. [`TestHub::resume`] thaws it.
+    pub fn pause(&self) {
+        let pid = Pid::from_raw(i32::try_from(self.process.pid()).expect("pid fits i32"));
+        nix::sys::signal::kill(pid, Signal::SIGSTOP).expect("SIGSTOP the hub");
+    }
+
+    pub fn resume(&self) {
+        let pid = Pid::from_raw(i32::try_from(self.process.pid()).expect("pid fits i32"));
+        nix::sys::signal::kill(pid, Signal::SIGCONT).expect("SIGCONT the hub");
     }
 
     /// The port the hub reaches the japps service on.

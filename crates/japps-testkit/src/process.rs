@@ -1,7 +1,6 @@
 //! The hub's OS process: started in its own process group, logging to a file, and stopped
 //! gently (SIGTERM lets the hub stop its proxy and services) before anything harsher.
 
-use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -19,7 +18,12 @@ impl HubProcess {
     pub(crate) fn spawn(venv: &Path, dir: &Path, config: &Path, env: &[(String, String)]) -> Self {
         use std::os::unix::process::CommandExt;
 
-        let log = File::create(dir.join("hub.log")).expect("create hub.log");
+        // Appended: a restarted hub's log follows the first run's.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("hub.log"))
+            .expect("open hub.log");
         let mut command = Command::new(venv.join("bin/jupyterhub"));
         command
             .arg("-f")

@@ -5,6 +5,7 @@
 
 pub(crate) mod app_page;
 pub(crate) mod assets;
+pub(crate) mod error_page;
 pub(crate) mod form;
 pub(crate) mod home;
 pub(crate) mod layout;

@@ -8,7 +8,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error};
 
 /// The built-in templates, by the name an override file must have.
-const BUILT_IN: [(&str, &str); 5] = [
+const BUILT_IN: [(&str, &str); 6] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     (
@@ -20,6 +20,7 @@ const BUILT_IN: [(&str, &str); 5] = [
         "app_page.html",
         include_str!("../../templates/app_page.html"),
     ),
+    ("error.html", include_str!("../../templates/error.html")),
 ];
 
 #[derive(Debug)]

@@ -8,6 +8,7 @@ mod app_page;
 mod browser;
 mod catalog;
 mod doctor;
+mod faults;
 mod form;
 mod fuzz;
 mod git_config;

@@ -21,14 +21,14 @@ use crate::lifecycle::{startup_apps, startup_state};
 real_hub_tests!(replicas_share_sessions_apps_and_the_startup_work);
 
 /// One `japps serve` replica on its own loopback port, its log kept as JSON lines.
-struct Replica {
+pub(crate) struct Replica {
     port: u16,
-    child: tokio::process::Child,
+    pub(crate) child: tokio::process::Child,
     log: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Replica {
-    fn start(env: &[(String, String)]) -> Replica {
+    pub(crate) fn start(env: &[(String, String)]) -> Replica {
         let port = free_port();
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_japps"))
             .arg("serve")
@@ -53,11 +53,11 @@ impl Replica {
         Replica { port, child, log }
     }
 
-    fn address(&self) -> SocketAddr {
+    pub(crate) fn address(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}/services/japps/{path}", self.port)
     }
 
@@ -86,7 +86,7 @@ impl Replica {
             .collect()
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         let log = self.log.lock().unwrap();
         log.iter().map(|e| format!("{e}\n")).collect()
     }
@@ -107,7 +107,7 @@ impl Replica {
         }
     }
 
-    async fn wait_until_up(&self) {
+    pub(crate) async fn wait_until_up(&self) {
         let client = reqwest::Client::new();
         for _ in 0..300 {
             if let Ok(response) = client.get(self.url("status")).send().await
@@ -143,7 +143,7 @@ impl Replica {
 }
 
 /// `python -m japps service-env -f <the hub's config>`: the environment of a replica.
-async fn service_env(hub: &TestHub) -> Vec<(String, String)> {
+pub(crate) async fn service_env(hub: &TestHub) -> Vec<(String, String)> {
     let output = tokio::process::Command::new(hub.release().venv().join("bin/python"))
         .args(["-m", "japps", "service-env", "-f"])
         .arg(hub.config_path())
