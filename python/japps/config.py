@@ -358,8 +358,26 @@ class JAppsConfig(LoggingConfigurable):
         False,
         help="Let app-config-from-git/ clone file:// URLs and local paths. "
         "Off by default: users could then read repositories on the "
-        "service's host. Only https://, http:// and git:// URLs are "
-        "cloned otherwise.",
+        "service's host. Only https:// and http:// URLs (and git:// with "
+        "git_allow_private_addresses) are cloned otherwise.",
+    ).tag(config=True)
+
+    git_allowed_hosts = List(
+        Unicode(),
+        default_value=[],
+        help="Host names app-config-from-git/ may clone from: exact names "
+        "(github.com) or patterns for the names below a domain "
+        "(*.example.org). Empty (the default) allows any host whose "
+        "addresses are public.",
+    ).tag(config=True)
+
+    git_allow_private_addresses = Bool(
+        False,
+        help="Let app-config-from-git/ clone from loopback, private, "
+        "link-local, unique-local, CGNAT or other non-public addresses, and "
+        "over git://. Off by default: users could otherwise make the "
+        "service reach its own network. With a git server on your own "
+        "network, turn this on and list it in git_allowed_hosts.",
     ).tag(config=True)
 
     git_clone_timeout = Int(

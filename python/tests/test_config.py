@@ -42,6 +42,8 @@ JAPPS_DEFAULTS = {
     "thumbnail_max_bytes": 5 * 1024 * 1024,
     "allow_local_git_repositories": False,
     "allow_profile_image": False,
+    "git_allowed_hosts": [],
+    "git_allow_private_addresses": False,
     "git_clone_timeout": 60,
     "git_clone_max_bytes": 100 * 1024 * 1024,
     "max_share_targets": 100,

@@ -161,6 +161,8 @@ def test_japps_config_round_trips(c, work_dir):
         "cookie_secret_file": "japps_cookie_secret",
         "allow_profile_image": False,
         "git_clone_max_bytes": 100 * 1024 * 1024,
+        "git_allowed_hosts": [],
+        "git_allow_private_addresses": False,
         "git_clone_timeout": 60,
         "grant_sharing_scopes": True,
         "keep_hub_home": False,

@@ -75,6 +75,12 @@ pub struct JAppsConfig {
     /// japps only: whether `app-config-from-git/` may clone `file://` URLs and local paths
     /// (off by default: they would read repositories on the service's host).
     pub allow_local_git_repositories: bool,
+    /// japps only: host names and `*.domain` patterns `app-config-from-git/` may clone
+    /// from; empty allows any host with a public address.
+    pub git_allowed_hosts: Vec<String>,
+    /// japps only: whether `app-config-from-git/` may reach loopback, private, link-local,
+    /// unique-local, CGNAT… addresses, and use `git://` (whose address cannot be pinned).
+    pub git_allow_private_addresses: bool,
     /// japps only: seconds one `app-config-from-git/` clone may take.
     pub git_clone_timeout: u64,
     /// japps only: the most bytes one `app-config-from-git/` clone may write.
@@ -121,6 +127,8 @@ impl Default for JAppsConfig {
             thumbnail_max_bytes: 5 * 1024 * 1024,
             allow_profile_image: false,
             allow_local_git_repositories: false,
+            git_allowed_hosts: Vec::new(),
+            git_allow_private_addresses: false,
             git_clone_timeout: 60,
             git_clone_max_bytes: 100 * 1024 * 1024,
             max_share_targets: 100,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::http::StatusCode;
-use axum::http::header::LOCATION;
+use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::response::{IntoResponse, Response};
 use japps_hub::HubError;
 
@@ -44,6 +44,12 @@ pub enum ServiceError {
     /// Something the service needs is missing for now (e.g. randomness); retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// Too much work of this caller (or of everyone) in progress: 429 with `Retry-After`.
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// A fault of the service itself (e.g. a panic in a worker thread): 500.
     #[error("{0}")]
     Internal(String),
@@ -71,6 +77,13 @@ impl From<ApplicationError> for ServiceError {
             ApplicationError::Conflict(message) => Self::Conflict(message),
             ApplicationError::HubFailed(message) => Self::BadGateway(message),
             ApplicationError::Internal(message) => Self::Internal(message),
+            ApplicationError::Busy {
+                detail,
+                retry_after,
+            } => Self::TooManyRequests {
+                detail,
+                retry_after_secs: retry_after.as_secs().max(1),
+            },
             ApplicationError::Hub(err) => Self::Hub(err),
         }
     }
@@ -116,6 +129,7 @@ impl ServiceError {
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::LoginRequired { .. } => StatusCode::FOUND,
             Self::Hub(err) => hub_status(err),
         }
@@ -146,6 +160,13 @@ impl IntoResponse for ServiceError {
         let body = ErrorBody {
             detail: self.to_string(),
         };
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            let seconds = retry_after_secs.to_string();
+            return (status, [(RETRY_AFTER, seconds)], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }
@@ -175,5 +196,16 @@ mod tests {
         ] {
             assert_eq!(ServiceError::from(err.clone()).status(), status, "{err:?}");
         }
+    }
+
+    #[test]
+    fn busy_is_429_with_retry_after() {
+        let response = ServiceError::from(ApplicationError::Busy {
+            detail: "wait".into(),
+            retry_after: std::time::Duration::from_millis(200),
+        })
+        .into_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()[RETRY_AFTER], "1", "never 0 seconds");
     }
 }

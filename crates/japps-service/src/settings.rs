@@ -53,6 +53,10 @@ pub struct Settings {
     pub config: JAppsConfig,
 }
 
+/// The shortest `JHUB_APP_JWT_SECRET_KEY` `japps serve` accepts, in bytes: the plugin
+/// refuses shorter key files, and a short key could be guessed offline from one cookie.
+pub const MIN_SESSION_KEY_BYTES: usize = 32;
+
 const DEFAULT_API_URL: &str = "http://127.0.0.1:8081/hub/api";
 const DEFAULT_BIND_URL: &str = "http://127.0.0.1:10202";
 const DEFAULT_HUB_TIMEOUT_SECONDS: u64 = 20;
@@ -161,6 +165,24 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Refuses a session key too short to protect the cookies it encrypts. Checked when the
+    /// service starts rather than when the settings are read, so that `japps doctor` can
+    /// still read them and report the short key as one finding among others.
+    pub fn check_session_key(&self) -> Result<(), ConfigError> {
+        match &self.session_secret {
+            Some(secret) if secret.expose_secret().len() < MIN_SESSION_KEY_BYTES => {
+                Err(ConfigError(format!(
+                    "JHUB_APP_JWT_SECRET_KEY is {} bytes long; it must be at least \
+                     {MIN_SESSION_KEY_BYTES} (use a random value, e.g. `openssl rand -hex 32`)",
+                    secret.expose_secret().len()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 fn parse_url(name: &str, value: &str) -> Result<Url, ConfigError> {
     Url::parse(value).map_err(|err| ConfigError(format!("{name} is not a URL ({err}): {value}")))
 }
@@ -255,6 +277,32 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(settings.python, "/opt/hub/bin/python");
+    }
+
+    #[test]
+    fn a_short_session_key_is_refused_at_start() {
+        let with_key = |key: &str| {
+            Settings::from_vars(vars(&[
+                ("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef"),
+                ("JHUB_APP_JWT_SECRET_KEY", key),
+            ]))
+            .unwrap()
+        };
+        let err = with_key("short-key").check_session_key().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("JHUB_APP_JWT_SECRET_KEY"), "{text}");
+        assert!(text.contains("at least 32"), "{text}");
+        assert!(
+            !text.contains("short-key"),
+            "the key is never shown: {text}"
+        );
+        with_key(&"k".repeat(31)).check_session_key().unwrap_err();
+        with_key(&"k".repeat(32)).check_session_key().unwrap();
+        // No key at all: sessions are per process (a warning, not a refusal).
+        Settings::from_vars(vars(&[("JUPYTERHUB_API_TOKEN", "t0k3n-abcdef")]))
+            .unwrap()
+            .check_session_key()
+            .unwrap();
     }
 
     #[test]

@@ -39,6 +39,7 @@ struct Inner {
 impl AppState {
     /// Builds the state, including the process's one pooled hub client.
     pub fn new(settings: Settings) -> Result<Self, ServiceError> {
+        settings.check_session_key()?;
         let login = BrowserLogin::new(login_config(&settings));
         let legacy_cookies = settings.session_secret.as_ref().map(LegacyCookies::new);
         let dir = &settings.config.templates_dir;

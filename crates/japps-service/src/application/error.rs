@@ -24,6 +24,13 @@ pub(crate) enum ApplicationError {
     /// The hub failed in a way the caller must hear about in words.
     #[error("{0}")]
     HubFailed(String),
+    /// The caller has too much work in progress (e.g. clones, image decodes): try again
+    /// after `retry_after`.
+    #[error("{detail}")]
+    Busy {
+        detail: String,
+        retry_after: std::time::Duration,
+    },
     /// A fault of japps itself (e.g. a panic in a worker thread).
     #[error("{0}")]
     Internal(String),

@@ -152,7 +152,9 @@ pub(crate) async fn edit(
         {
             url
         }
-        (None, Some(url)) if !url.is_empty() => thumbnails::check_data_url(&url, &policy)?,
+        (None, Some(url)) if !url.is_empty() => {
+            off_workers(move || thumbnails::check_data_url(&url, &policy)).await?
+        }
         _ => thumbnails::default_thumbnail(framework.name()),
     };
     options.thumbnail = Some(thumbnail);
@@ -207,11 +209,13 @@ pub(crate) async fn start(
     match result {
         Ok(outcome) => Ok(spawn_status(outcome)),
         // The hub answers 404 both for a missing server and for one the caller has no
-        // rights on; on this failure path only, the service looks which one it is.
+        // rights on. A user the app is shared with knows it exists and hears why; anyone
+        // else hears the same "not found" as for an app that does not exist (looked up on
+        // this failure path only).
         Err(err)
             if err.is_not_found()
                 && owner != caller.user.name
-                && server_exists(context, owner, name).await =>
+                && shared_with_caller(context, &caller.user.name, owner, name).await =>
         {
             Err(ApplicationError::NotAllowed(format!(
                 "you are not allowed to start server '{name}' of {owner}"
@@ -249,11 +253,12 @@ async fn processed_upload(
     off_workers(move || thumbnails::data_url_from_upload(&bytes, &policy)).await
 }
 
-/// Runs CPU-bound work on the blocking pool. A panic there is a bug of the service (500),
-/// not a fault of the request.
+/// Runs a thumbnail's decoding on the blocking pool, in its turn. A panic there is a bug of
+/// the service (500), not a fault of the request.
 async fn off_workers<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApplicationError> + Send + 'static,
 ) -> Result<T, ApplicationError> {
+    let _turn = thumbnails::decode_turn().await?;
     tokio::task::spawn_blocking(work).await.map_err(|err| {
         ApplicationError::Internal(format!("the thumbnail could not be processed: {err}"))
     })?
@@ -355,6 +360,20 @@ fn spawn_status(outcome: SpawnOutcome) -> u16 {
         SpawnOutcome::Started => 201,
         SpawnOutcome::Pending => 202,
     }
+}
+
+/// Whether `owner`'s server `name` is shared with `me` (directly or through a group).
+async fn shared_with_caller(context: &Context, me: &str, owner: &str, name: &str) -> bool {
+    context
+        .hub()
+        .as_service()
+        .shared_with(me)
+        .await
+        .is_ok_and(|shares| {
+            shares
+                .iter()
+                .any(|share| share.server.user.name == owner && share.server.name == name)
+        })
 }
 
 async fn server_exists(context: &Context, user: &str, name: &str) -> bool {

@@ -31,6 +31,7 @@ pub(crate) use error::ApplicationError;
 use crate::application::apps::SharedAppCache;
 use crate::application::catalog::Catalog;
 use crate::application::identity::Identities;
+use crate::application::sharing::{SHARE_TARGETS_SECONDS, ShareTargetCache};
 use crate::settings::Settings;
 
 /// What every use case works with: one per process, cheap to clone.
@@ -46,6 +47,7 @@ struct Inner {
     identities: Identities,
     catalog: Catalog,
     shared_apps: SharedAppCache,
+    share_targets: ShareTargetCache,
 }
 
 impl Context {
@@ -68,6 +70,7 @@ impl Context {
                 identities,
                 catalog,
                 shared_apps,
+                share_targets: ShareTargetCache::new(Duration::from_secs(SHARE_TARGETS_SECONDS)),
             }),
         })
     }
@@ -90,5 +93,9 @@ impl Context {
 
     pub(crate) fn shared_apps(&self) -> &SharedAppCache {
         &self.inner.shared_apps
+    }
+
+    pub(crate) fn share_targets(&self) -> &ShareTargetCache {
+        &self.inner.share_targets
     }
 }

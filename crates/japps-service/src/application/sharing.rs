@@ -1,6 +1,15 @@
 //! `GET share-permissions/`: the users and groups the caller may share with.
+//!
+//! With broad scopes the answer costs paginated listings of every user and group, so it is
+//! kept per user (and per set of scopes: a role change gives a fresh answer) for
+//! [`SHARE_TARGETS_SECONDS`]; a user reloading the form does not list the hub again.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+use sha2::{Digest, Sha256};
 
 use japps_domain::sharing::SharePlan;
 use japps_hub::{HubClient, fan_out};
@@ -12,7 +21,7 @@ use crate::application::ApplicationError;
 /// How many groups' member lists are read at once.
 const GROUP_CONCURRENCY: usize = 10;
 
-#[derive(Debug, Serialize, PartialEq, Eq, ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub(crate) struct ShareTargets {
     /// User names, sorted.
     #[schema(example = json!(["bob", "carol"]))]
@@ -20,6 +29,51 @@ pub(crate) struct ShareTargets {
     /// Group names, sorted.
     #[schema(example = json!(["class-a"]))]
     pub(crate) groups: Vec<String>,
+}
+
+/// How long one user's share targets are kept. A user or group created meanwhile shows up
+/// after at most this long.
+pub(crate) const SHARE_TARGETS_SECONDS: u64 = 30;
+/// Users whose answers are kept at once.
+const MAX_CACHED_USERS: u64 = 10_000;
+
+/// Share targets per (user, scopes).
+#[derive(Debug)]
+pub(crate) struct ShareTargetCache {
+    cache: Cache<[u8; 32], Arc<ShareTargets>>,
+}
+
+impl ShareTargetCache {
+    pub(crate) fn new(max_age: Duration) -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(MAX_CACHED_USERS)
+                .time_to_live(max_age)
+                .build(),
+        }
+    }
+
+    /// [`share_targets`], from the cache when this user with these scopes asked within
+    /// its time; concurrent requests share one resolution. Failures are not kept.
+    pub(crate) async fn get(
+        &self,
+        hub: &HubClient,
+        me: &str,
+        scopes: &[String],
+    ) -> Result<Arc<ShareTargets>, ApplicationError> {
+        let mut key = Sha256::new();
+        key.update(me.as_bytes());
+        for scope in scopes {
+            key.update([0]);
+            key.update(scope.as_bytes());
+        }
+        self.cache
+            .try_get_with(key.finalize().into(), async {
+                share_targets(hub, me, scopes).await.map(Arc::new)
+            })
+            .await
+            .map_err(|err| (*err).clone())
+    }
 }
 
 /// Resolves the caller's scopes with the fewest hub calls: none for explicitly named users

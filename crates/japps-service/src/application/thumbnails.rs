@@ -20,10 +20,14 @@
 //! need libwebp (C code) for a few kilobytes per app.
 //!
 //! Decoding and re-encoding take up to a few hundred milliseconds of CPU for a large photo:
-//! callers in async code should run these functions with `tokio::task::spawn_blocking`.
+//! callers in async code should run these functions with `tokio::task::spawn_blocking`,
+//! holding a [`decode_turn`] so that a burst of uploads cannot take every core (or every
+//! blocking thread) of the service.
 
 use std::io::Cursor;
+use std::num::NonZero;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::DecodePaddingMode;
@@ -35,8 +39,34 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageFormat, ImageReader};
 use japps_domain::JAppsConfig;
 
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 use crate::application::ApplicationError;
 use crate::application::catalog;
+
+/// Images decoded at once: one per core.
+static DECODES: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, NonZero::get)));
+/// How long a request waits for a turn before it is told to come back.
+const DECODE_WAIT: Duration = Duration::from_secs(3);
+/// What it is told.
+const DECODE_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// A turn to decode an image, held while it is decoded; 429 (`Busy`) after a short wait
+/// when every core is already decoding.
+pub(crate) async fn decode_turn() -> Result<SemaphorePermit<'static>, ApplicationError> {
+    turn(&DECODES, DECODE_WAIT).await
+}
+
+async fn turn(slots: &Semaphore, wait: Duration) -> Result<SemaphorePermit<'_>, ApplicationError> {
+    match tokio::time::timeout(wait, slots.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) | Err(_) => Err(ApplicationError::Busy {
+            detail: "Too many images are being processed right now; try again in a moment".into(),
+            retry_after: DECODE_RETRY_AFTER,
+        }),
+    }
+}
 
 /// The longest side of a stored thumbnail, in pixels. The launcher's cards show them at
 /// about 225×130 (jhub-apps' recommendation), so this leaves room for high-density screens.
@@ -850,5 +880,27 @@ mod tests {
         assert_eq!(human_size(1536), "1.5 KiB");
         assert_eq!(human_size(5 * 1024 * 1024), "5 MiB");
         assert_eq!(human_size(6_500_000), "6.2 MiB");
+    }
+
+    #[tokio::test]
+    async fn decoding_waits_a_bounded_time_for_a_turn() {
+        let slots = Semaphore::new(2);
+        let first = turn(&slots, Duration::from_millis(50)).await.unwrap();
+        let _second = turn(&slots, Duration::from_millis(50)).await.unwrap();
+        let started = std::time::Instant::now();
+        let Err(ApplicationError::Busy {
+            detail,
+            retry_after,
+        }) = turn(&slots, Duration::from_millis(200)).await
+        else {
+            panic!("every turn is taken");
+        };
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert!(started.elapsed() < Duration::from_secs(2), "never stalls");
+        assert!(detail.starts_with("Too many images"), "{detail}");
+        assert_eq!(retry_after, DECODE_RETRY_AFTER);
+        drop(first);
+        let _third = turn(&slots, Duration::from_millis(50)).await.unwrap();
+        assert!(DECODES.available_permits() >= 1, "one per core");
     }
 }

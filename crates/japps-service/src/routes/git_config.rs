@@ -23,8 +23,10 @@ use crate::state::AppState;
         `JHUB_APP_CONFIG_<field>` variables give `display_name`, `description`, `framework`, \
         `filepath`, `custom_command`, `public`, `keep_alive` and `thumbnail_path` (a file in \
         the repository, returned as a data URL in `thumbnail`); every other variable goes to \
-        `env`. Only `https://`, `http://` and `git://` URLs are cloned (local repositories only \
-        when the operator allows them), within the operator's time and size limits. \
+        `env`. Only `https://` and `http://` URLs of public addresses are cloned, without \
+        redirects (`git://`, private addresses and local repositories only when the operator \
+        allows them, and only from the operator's list of hosts when there is one), within \
+        the operator's time and size limits and at most two at once per user. \
         Paths never leave the repository. No hub call.",
     request_body(content = GitRepository, content_type = "application/json"),
     responses(
@@ -34,6 +36,8 @@ use crate::state::AppState;
             (`Path '<dir>' doesn't exists in the repository.`), no or an invalid \
             `conda-project.yml` (`Invalid conda-project: …`), invalid fields or thumbnail \
             (`Validation error: …`), or a malformed body.", body = ErrorBody),
+        (status = 429, description = "The caller already has two repositories being read; \
+            `Retry-After` says when to try again.", body = ErrorBody),
         LoginErrors,
     ),
     security(("hub_token" = []), ("session_cookie" = []), ("jhub_apps_cookie" = [])),
@@ -58,7 +62,9 @@ pub(crate) async fn from_git(
         "reading an app's configuration from git"
     );
     // Spawned: a client that goes away does not leave a clone half-removed.
-    match tokio::spawn(git_config::app_config_from_git(repository, policy)).await {
+    let user = caller.user.name.clone();
+    let fetch = async move { git_config::app_config_from_git(&user, repository, policy).await };
+    match tokio::spawn(fetch).await {
         Ok(result) => result.map(Json).map_err(ServiceError::from),
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
         Err(_) => Err(ServiceError::BadGateway(

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 
 use crate::application::services::{self, ServiceView};
-use crate::application::sharing::{self, ShareTargets};
+use crate::application::sharing::ShareTargets;
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::routes::responses::LoginErrors;
@@ -42,7 +42,7 @@ pub(crate) async fn list(
     description = "The users and groups the caller may share apps with, from the caller's \
         scopes: explicitly named users and groups cost no hub call, `!group=` filters one call \
         per group, broad `read:users:name` / `read:groups:name` scopes a paginated listing. \
-        Never contains the caller.",
+        Never contains the caller. Kept for 30 seconds per user and set of scopes.",
     responses(
         (status = 200, description = "Share targets.", body = ShareTargets),
         LoginErrors,
@@ -54,7 +54,10 @@ pub(crate) async fn share_permissions(
     caller: Caller,
 ) -> Result<Json<ShareTargets>, ServiceError> {
     let user = &caller.user;
-    Ok(Json(
-        sharing::share_targets(state.hub(), &user.name, &user.scopes).await?,
-    ))
+    let targets = state
+        .app()
+        .share_targets()
+        .get(state.hub(), &user.name, &user.scopes)
+        .await?;
+    Ok(Json(ShareTargets::clone(&targets)))
 }

@@ -405,10 +405,13 @@ async fn choices(state: &AppState, caller: &Caller) -> Choices {
     let (conda_envs, profiles, targets) = tokio::join!(
         catalog.conda_environments(state.hub(), user),
         catalog.spawner_profiles(state.hub(), user),
-        sharing::share_targets(state.hub(), &user.name, &user.scopes),
+        state
+            .app()
+            .share_targets()
+            .get(state.hub(), &user.name, &user.scopes),
     );
     let share_targets = match targets {
-        Ok(targets) => Some(targets),
+        Ok(targets) => Some(sharing::ShareTargets::clone(&targets)),
         Err(err) => {
             // The page still works; the current shares are kept as they are.
             tracing::warn!(error = %err, "cannot list the share targets for the form");

@@ -143,8 +143,12 @@ fn detail(answer: &(u16, Value)) -> &str {
 async fn a_local_repository_gives_the_app_config(release: HubRelease) {
     let repo = make_repository();
     let url = format!("file://{}", repo.path().display());
-    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps"))
-        .japps_config("c.JAppsConfig.allow_local_git_repositories = True");
+    let options = HubOptions::new(env!("CARGO_BIN_EXE_japps")).japps_config(
+        "c.JAppsConfig.allow_local_git_repositories = True\n\
+             c.JAppsConfig.git_allow_private_addresses = True\n\
+             c.JAppsConfig.git_allowed_hosts = ['127.0.0.1', '*.example.org']\n\
+             c.JAppsConfig.git_clone_timeout = 10",
+    );
     let hub = TestHub::start(release, options).await;
     hub.create_users(&["alice"]).await;
     let token = hub.user_token("alice").await;
@@ -250,6 +254,89 @@ async fn a_local_repository_gives_the_app_config(release: HubRelease) {
         !hub.logs().contains("root:x:0:0"),
         "no host file content in the logs"
     );
+
+    // An allowed URL that cannot be cloned: jhub-apps' words, without the credentials.
+    let port = japps_testkit::free_port();
+    let answer = fetch(
+        &hub,
+        &token,
+        json!({"url": format!("https://alice:s3cret-pass@127.0.0.1:{port}/repo.git")}),
+    )
+    .await;
+    assert_eq!(answer.0, 400, "{answer:?}");
+    assert_eq!(
+        detail(&answer),
+        format!("Repository clone failed: https://127.0.0.1:{port}/repo.git")
+    );
+    assert!(
+        !hub.logs().contains("s3cret-pass"),
+        "credentials in the logs"
+    );
+
+    // Only the operator's hosts.
+    let answer = fetch(
+        &hub,
+        &token,
+        json!({"url": "https://github.com/org/repo.git"}),
+    )
+    .await;
+    assert_eq!(answer.0, 400, "{answer:?}");
+    assert_eq!(
+        detail(&answer),
+        "Repository URL not allowed: https://github.com/org/repo.git \
+         (github.com is not one of the git hosts this service may clone from)"
+    );
+
+    // Two clones at once per user: a third waits its turn with 429.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_url = format!(
+        "http://127.0.0.1:{}/slow.git",
+        silent.local_addr().unwrap().port()
+    );
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let slow = || {
+        let (url, token) = (hub.service_url("app-config-from-git/"), token.clone());
+        let body = json!({"url": slow_url}).to_string();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Authorization", format!("token {token}"))
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (first, second) = (tokio::spawn(slow()), tokio::spawn(slow()));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let response = reqwest::Client::new()
+        .post(hub.service_url("app-config-from-git/"))
+        .header("Authorization", format!("token {token}"))
+        .header("Content-Type", "application/json")
+        .body(json!({"url": slow_url}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already have 2 repositories being read"),
+        "{body}"
+    );
+    assert_eq!((first.await.unwrap(), second.await.unwrap()), (400, 400));
+    hold.abort();
 }
 
 async fn local_repositories_are_refused_by_default(release: HubRelease) {
@@ -279,22 +366,54 @@ async fn local_repositories_are_refused_by_default(release: HubRelease) {
         );
     }
 
-    // An allowed URL that cannot be cloned: jhub-apps' words, without the credentials.
-    let port = japps_testkit::free_port();
-    let answer = fetch(
-        &hub,
-        &token,
-        json!({"url": format!("https://alice:s3cret-pass@127.0.0.1:{port}/repo.git")}),
-    )
-    .await;
+    // The service's own networks are out of reach, whatever the spelling; credentials
+    // are never shown.
+    for (url, why) in [
+        (
+            "https://alice:s3cret-pass@127.0.0.1:9/repo.git",
+            "127.0.0.1 is a loopback address",
+        ),
+        (
+            "http://localhost:8081/hub/api",
+            "localhost is a loopback address",
+        ),
+        (
+            "http://0x7f000001/repo.git",
+            "127.0.0.1 is a loopback address",
+        ),
+        (
+            "http://[::ffff:127.0.0.1]/repo.git",
+            "::ffff:127.0.0.1 is a loopback address",
+        ),
+        ("http://10.0.0.1/repo.git", "10.0.0.1 is a private address"),
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "169.254.169.254 is a link-local address",
+        ),
+        (
+            "http://100.64.0.1/repo.git",
+            "100.64.0.1 is a shared (CGNAT) address",
+        ),
+        (
+            "http://[fd00::1]/repo.git",
+            "fd00::1 is a unique-local address",
+        ),
+    ] {
+        let answer = fetch(&hub, &token, json!({"url": url})).await;
+        assert_eq!(answer.0, 400, "{url}: {answer:?}");
+        let text = detail(&answer);
+        assert!(
+            text.starts_with("Repository URL not allowed: ") && text.ends_with(&format!("({why})")),
+            "{url}: {answer:?}"
+        );
+        assert!(!text.contains("s3cret-pass"), "{answer:?}");
+    }
+    // git:// cannot be pinned: refused unless the operator opens the private networks.
+    let answer = fetch(&hub, &token, json!({"url": "git://example.org/repo.git"})).await;
     assert_eq!(answer.0, 400, "{answer:?}");
-    assert_eq!(
-        detail(&answer),
-        format!("Repository clone failed: https://127.0.0.1:{port}/repo.git")
-    );
     assert!(
-        !hub.logs().contains("s3cret-pass"),
-        "credentials in the logs"
+        detail(&answer).starts_with("Repository URL not allowed: git://example.org/repo.git"),
+        "{answer:?}"
     );
 
     // Malformed requests.

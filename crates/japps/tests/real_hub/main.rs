@@ -22,6 +22,7 @@ mod openapi;
 mod read_path;
 mod replicas;
 mod service;
+mod strangers;
 mod versions;
 
 use japps_testkit::{HubOptions, HubRelease, TestHub};

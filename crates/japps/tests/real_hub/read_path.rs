@@ -17,6 +17,7 @@ real_hub_tests!(
     responses_keep_the_jhub_apps_shapes,
     share_permissions_follow_the_scopes,
     home_page_shows_the_library_within_its_budget,
+    a_flood_of_bad_tokens_keeps_users_cached,
 );
 
 fn app_options(title: &str, framework: &str) -> Value {
@@ -589,5 +590,44 @@ async fn share_permissions_follow_the_scopes(release: HubRelease) {
         calls,
         expect(&[("GET /groups", 1), ("GET /users", 1)]),
         "broad scopes"
+    );
+    // Asked again within 30 s (a form reload): kept per user and scopes, no listing.
+    let (again, calls) = calls_of(&hub, "share-permissions/", &broad).await;
+    assert_eq!(again, targets);
+    assert_eq!(calls, expect(&[]), "share targets are cached");
+}
+
+/// Made-up tokens are remembered apart from real users: a flood of them neither evicts a
+/// user's identity nor costs a hub call when one is retried.
+async fn a_flood_of_bad_tokens_keeps_users_cached(release: HubRelease) {
+    let hub = start_hub(release, "").await;
+    hub.create_users(&["alice"]).await;
+    let alice = warm_user(&hub, "alice").await;
+    let client = reqwest::Client::new();
+    for n in 0..300 {
+        let response = client
+            .get(hub.service_url("user"))
+            .header("Authorization", format!("token made-up-token-{n}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "made-up token {n}");
+    }
+    let (user, calls) = calls_of(&hub, "user", &alice).await;
+    assert_eq!(user["name"], "alice");
+    assert_eq!(calls, expect(&[]), "alice's identity survived the flood");
+    let before = hub.service_hub_calls().await;
+    let response = client
+        .get(hub.service_url("user"))
+        .header("Authorization", "token made-up-token-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let after = hub.service_hub_calls().await;
+    assert_eq!(
+        calls_between(&before, &after),
+        expect(&[]),
+        "a refused token is remembered"
     );
 }

@@ -12,7 +12,8 @@ use tokio::process::Command;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::policy::protocols;
+use super::network::Pin;
+use super::policy::{Transports, protocols};
 use super::{GitPolicy, GitRepository, human_bytes};
 
 /// Clones running at once; further requests wait (within their time limit).
@@ -76,15 +77,21 @@ impl CloneError {
 
 /// The arguments of `git`: the configuration that makes cloning an untrusted URL safe, then
 /// the shallow clone itself.
-fn git_args(source: &str, git_ref: &str, dest: &Path, allow_local: bool) -> Vec<String> {
-    let file = if allow_local { "always" } else { "never" };
+fn git_args(
+    source: &str,
+    git_ref: &str,
+    dest: &Path,
+    transports: Transports,
+    pin: Option<&Pin>,
+) -> Vec<String> {
+    let file = if transports.local { "always" } else { "never" };
     let mut args: Vec<String> = Vec::new();
     let mut config = |setting: &str| {
         args.push("-c".into());
         args.push(setting.to_owned());
     };
     config("protocol.allow=never");
-    for protocol in protocols(allow_local) {
+    for protocol in protocols(transports) {
         config(&format!("protocol.{protocol}.allow=always"));
     }
     config(&format!("protocol.file.allow={file}"));
@@ -93,7 +100,12 @@ fn git_args(source: &str, git_ref: &str, dest: &Path, allow_local: bool) -> Vec<
     config("core.fsmonitor=false");
     config("credential.helper=");
     config("submodule.recurse=false");
-    config("http.followRedirects=initial");
+    // A redirect could lead to an address that was never checked.
+    config("http.followRedirects=false");
+    if let Some(Pin(pin)) = pin {
+        // git's own lookup could get another answer than the one checked (DNS rebinding).
+        config(&format!("http.curloptResolve={pin}"));
+    }
     args.extend(
         [
             "clone",
@@ -119,6 +131,7 @@ fn git_args(source: &str, git_ref: &str, dest: &Path, allow_local: bool) -> Vec<
 /// size limits.
 pub(super) async fn clone(
     source: &str,
+    pin: Option<&Pin>,
     repository: &GitRepository,
     work: &Path,
     policy: &GitPolicy,
@@ -132,7 +145,8 @@ pub(super) async fn clone(
             source,
             &repository.git_ref,
             &dest,
-            policy.allow_local,
+            policy.transports(),
+            pin,
         ))
         .current_dir(work)
         .env_clear();
@@ -149,7 +163,7 @@ pub(super) async fn clone(
         .env("GIT_TERMINAL_PROMPT", "0")
         .env(
             "GIT_ALLOW_PROTOCOL",
-            protocols(policy.allow_local).join(":"),
+            protocols(policy.transports()).join(":"),
         )
         .env("GIT_LFS_SKIP_SMUDGE", "1")
         .env("LC_ALL", "C")
@@ -281,9 +295,21 @@ async fn dir_size(dir: PathBuf) -> u64 {
 mod tests {
     use super::*;
 
+    const NONE: Transports = Transports {
+        local: false,
+        git: false,
+    };
+
     #[test]
     fn git_is_told_to_be_careful() {
-        let args = git_args("https://h/r", "main", Path::new("/tmp/x/repo"), false);
+        let pin = Pin("h:443:203.0.114.5".into());
+        let args = git_args(
+            "https://h/r",
+            "main",
+            Path::new("/tmp/x/repo"),
+            NONE,
+            Some(&pin),
+        );
         let joined = args.join(" ");
         for part in [
             "-c protocol.allow=never",
@@ -291,12 +317,19 @@ mod tests {
             "-c protocol.file.allow=never",
             "-c protocol.ext.allow=never",
             "-c core.hooksPath=/dev/null",
+            "-c http.followRedirects=false",
+            "-c http.curloptResolve=h:443:203.0.114.5",
             "clone --quiet --depth 1 --single-branch --branch main --no-tags --no-recurse-submodules --template= -- https://h/r /tmp/x/repo",
         ] {
             assert!(joined.contains(part), "{part} in {joined}");
         }
         assert!(!joined.contains("protocol.file.allow=always"));
-        let local = git_args("/srv/r", "main", Path::new("/tmp/x/repo"), true).join(" ");
+        assert!(!joined.contains("protocol.git.allow=always"));
+        let local = Transports {
+            local: true,
+            git: false,
+        };
+        let local = git_args("/srv/r", "main", Path::new("/tmp/x/repo"), local, None).join(" ");
         assert!(local.contains("protocol.file.allow=always"), "{local}");
         assert!(!local.contains("protocol.file.allow=never"), "{local}");
     }

@@ -4,10 +4,15 @@
 //! `conda-project.yml` `variables:` become the app: `JHUB_APP_CONFIG_<field>` variables fill
 //! the form's fields, every other variable goes to `env`. The answer keeps jhub-apps' shape
 //! (`JHubAppConfig`) and its error wording, but not its holes:
-//! - only `https://`, `http://` and `git://` URLs are cloned, unless the operator allows
-//!   local repositories (`c.JAppsConfig.allow_local_git_repositories`): never `ssh`, `ext::`
-//!   or other remote helpers. Git itself is told the same (`GIT_ALLOW_PROTOCOL`), so a
-//!   redirect or a submodule cannot switch to another transport either;
+//! - only `https://` and `http://` URLs are cloned, unless the operator allows local
+//!   repositories (`c.JAppsConfig.allow_local_git_repositories`) or `git://`
+//!   (`git_allow_private_addresses`): never `ssh`, `ext::` or other remote helpers. Git
+//!   itself is told the same (`GIT_ALLOW_PROTOCOL`), so a submodule cannot switch to
+//!   another transport either;
+//! - the host must be on the operator's list (`git_allowed_hosts`) when there is one, and
+//!   every address it resolves to must be public unless `git_allow_private_addresses`; git
+//!   is pinned to the checked addresses and follows no redirect ([`network`]);
+//! - a user runs at most [`MAX_CLONES_PER_USER`] clones at once (429 beyond);
 //! - git runs with an empty environment (no service token reaches it), a private `HOME`,
 //!   no system or global git configuration, no hooks, no prompts, no credential helpers;
 //! - a clone is stopped (its whole process group killed) when it takes longer than
@@ -30,11 +35,13 @@
 
 mod clone;
 mod conda_project;
+mod network;
 mod policy;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use japps_domain::JAppsConfig;
@@ -45,7 +52,8 @@ use utoipa::ToSchema;
 
 use self::clone::{CLONES, CloneError, clone};
 use self::conda_project::{app_fields, invalid_project, parse_conda_project, read_project_file};
-use self::policy::{check_length, check_ref, check_url, inside};
+use self::network::check_destination;
+use self::policy::{Transports, check_length, check_ref, check_url, inside};
 use crate::application::ApplicationError;
 use crate::application::thumbnails::{self, ThumbnailPolicy};
 
@@ -122,6 +130,10 @@ pub(crate) struct JHubAppConfig {
 pub(crate) struct GitPolicy {
     /// `file://` URLs and local paths may be cloned.
     pub(crate) allow_local: bool,
+    /// Host names and `*.domain` patterns that may be cloned from; empty for any.
+    pub(crate) allowed_hosts: Vec<String>,
+    /// Loopback, private, link-local… addresses (and `git://`) may be cloned from.
+    pub(crate) allow_private_addresses: bool,
     pub(crate) timeout: Duration,
     pub(crate) max_bytes: u64,
     pub(crate) thumbnail: ThumbnailPolicy,
@@ -133,10 +145,59 @@ impl GitPolicy {
     pub(crate) fn from_config(config: &JAppsConfig) -> Self {
         Self {
             allow_local: config.allow_local_git_repositories,
+            allowed_hosts: config.git_allowed_hosts.clone(),
+            allow_private_addresses: config.git_allow_private_addresses,
             timeout: Duration::from_secs(config.git_clone_timeout.max(1)),
             max_bytes: config.git_clone_max_bytes,
             thumbnail: ThumbnailPolicy::from_config(config),
             temp_root: std::env::temp_dir(),
+        }
+    }
+
+    fn transports(&self) -> Transports {
+        Transports {
+            local: self.allow_local,
+            git: self.allow_private_addresses,
+        }
+    }
+}
+
+/// Clones one user may run at once: a user with a slow server cannot hold every one of
+/// the [`clone::MAX_CONCURRENT_CLONES`] slots.
+pub(crate) const MAX_CLONES_PER_USER: usize = 2;
+/// What a user over their limit is told to wait.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+static CLONES_BY_USER: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
+
+/// One of a user's clone slots, given back when dropped.
+#[derive(Debug)]
+struct UserSlot(String);
+
+impl UserSlot {
+    fn take(user: &str) -> Option<Self> {
+        let mut counts = CLONES_BY_USER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let count = counts.entry(user.to_owned()).or_default();
+        if *count >= MAX_CLONES_PER_USER {
+            return None;
+        }
+        *count += 1;
+        Some(Self(user.to_owned()))
+    }
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut counts = CLONES_BY_USER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.0) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.0);
+            }
         }
     }
 }
@@ -145,10 +206,11 @@ impl GitPolicy {
 /// time limit) once started, so callers should spawn it: the temporary clone is then
 /// removed even when the client goes away.
 pub(crate) async fn app_config_from_git(
+    user: &str,
     repository: GitRepository,
     policy: GitPolicy,
 ) -> Result<JHubAppConfig, ApplicationError> {
-    let source = check_url(&repository.url, policy.allow_local)?;
+    let source = check_url(&repository.url, policy.transports())?;
     check_ref(&repository.git_ref)?;
     check_length("config_directory", &repository.config_directory)?;
     let shown = redact_url(&repository.url);
@@ -157,7 +219,17 @@ pub(crate) async fn app_config_from_git(
         ApplicationError::Invalid(format!("Repository clone failed: {shown}"))
     };
 
+    let Some(_slot) = UserSlot::take(user) else {
+        return Err(ApplicationError::Busy {
+            detail: format!(
+                "You already have {MAX_CLONES_PER_USER} repositories being read; try again \
+                 when one of them is done"
+            ),
+            retry_after: RETRY_AFTER,
+        });
+    };
     let deadline = Instant::now() + policy.timeout;
+    let pin = check_destination(&source, &policy, deadline).await?;
     let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, CLONES.acquire()).await else {
         return Err(failed("too many clones in progress"));
     };
@@ -172,16 +244,28 @@ pub(crate) async fn app_config_from_git(
     .map_err(|_| failed("could not create a temporary directory"))?
     .map_err(|err| failed(&format!("could not create a temporary directory: {err}")))?;
 
-    let cloned = clone(&source, &repository, work.path(), &policy, deadline).await;
+    let cloned = clone(
+        &source,
+        pin.as_ref(),
+        &repository,
+        work.path(),
+        &policy,
+        deadline,
+    )
+    .await;
     let result = match cloned {
-        Ok(()) => {
-            let root = work.path().join("repo");
-            let repository = repository.clone();
-            let policy = policy.clone();
-            tokio::task::spawn_blocking(move || read_app_config(&root, repository, &policy))
-                .await
-                .unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))
-        }
+        // Reading the configuration decodes the repository's thumbnail: in its turn.
+        Ok(()) => match thumbnails::decode_turn().await {
+            Ok(_turn) => {
+                let root = work.path().join("repo");
+                let repository = repository.clone();
+                let policy = policy.clone();
+                tokio::task::spawn_blocking(move || read_app_config(&root, repository, &policy))
+                    .await
+                    .unwrap_or_else(|err| std::panic::resume_unwind(err.into_panic()))
+            }
+            Err(busy) => Err(busy),
+        },
         Err(err) => {
             let detail = err.user_detail(&policy);
             if let CloneError::Spawn(spawn) = &err {
@@ -585,6 +669,7 @@ pub(crate) mod tests {
         let temp_root = tempfile::tempdir().unwrap();
         let url = format!("file://{}", repo.path().display());
         let config = app_config_from_git(
+            "user-1",
             GitRepository {
                 url: url.clone(),
                 config_directory: ".".into(),
@@ -607,6 +692,7 @@ pub(crate) mod tests {
         // A missing branch: jhub-apps' words.
         let text = detail(
             app_config_from_git(
+                "user-2",
                 GitRepository {
                     url: url.clone(),
                     config_directory: ".".into(),
@@ -620,6 +706,7 @@ pub(crate) mod tests {
         // Local repositories are refused by default, before anything runs.
         let text = detail(
             app_config_from_git(
+                "user-3",
                 GitRepository {
                     url,
                     config_directory: ".".into(),
@@ -659,6 +746,7 @@ pub(crate) mod tests {
         };
         let text = detail(
             app_config_from_git(
+                "user-4",
                 GitRepository {
                     url: format!("file://{}", repo.path().display()),
                     config_directory: ".".into(),
@@ -690,11 +778,14 @@ pub(crate) mod tests {
         let policy = GitPolicy {
             timeout: Duration::from_secs(1),
             temp_root: temp_root.path().to_owned(),
+            // A git:// server on loopback.
+            allow_private_addresses: true,
             ..git_policy()
         };
         let started = std::time::Instant::now();
         let text = detail(
             app_config_from_git(
+                "user-5",
                 GitRepository {
                     url: format!("git://127.0.0.1:{port}/repo.git"),
                     config_directory: ".".into(),
@@ -707,6 +798,94 @@ pub(crate) mod tests {
         assert!(text.ends_with("(it took longer than 1 seconds)"), "{text}");
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(leftovers(temp_root.path()), Vec::<String>::new());
+        hold.abort();
+    }
+
+    /// A listener that holds every connection and counts them.
+    async fn silent_server() -> (
+        u16,
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = seen.clone();
+        let hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        (port, seen, hold)
+    }
+
+    #[tokio::test]
+    async fn git_connects_to_the_pinned_address_only() {
+        // `pinned.invalid` resolves nowhere: git reaches the server only through the pin.
+        let (port, seen, hold) = silent_server().await;
+        let temp_root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(temp_root.path().join("home")).unwrap();
+        let policy = GitPolicy {
+            timeout: Duration::from_secs(1),
+            ..git_policy()
+        };
+        let pin = network::Pin(format!("pinned.invalid:{port}:127.0.0.1"));
+        let source = format!("http://pinned.invalid:{port}/r.git");
+        let deadline = Instant::now() + policy.timeout;
+        let result = clone(
+            &source,
+            Some(&pin),
+            &repository("."),
+            temp_root.path(),
+            &policy,
+            deadline,
+        )
+        .await;
+        assert!(matches!(result, Err(CloneError::TimedOut(_))), "{result:?}");
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+        hold.abort();
+    }
+
+    #[tokio::test]
+    async fn a_user_runs_at_most_two_clones_at_once() {
+        let (port, _seen, hold) = silent_server().await;
+        let temp_root = tempfile::tempdir().unwrap();
+        let policy = GitPolicy {
+            timeout: Duration::from_secs(2),
+            temp_root: temp_root.path().to_owned(),
+            allow_private_addresses: true,
+            ..git_policy()
+        };
+        let request = || GitRepository {
+            url: format!("http://127.0.0.1:{port}/repo.git"),
+            config_directory: ".".into(),
+            git_ref: "main".into(),
+        };
+        let slow = |user: &'static str| {
+            let (request, policy) = (request(), policy.clone());
+            tokio::spawn(async move { app_config_from_git(user, request, policy).await })
+        };
+        let first = slow("greedy");
+        let second = slow("greedy");
+        let other = slow("patient");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Err(ApplicationError::Busy {
+            detail: refusal,
+            retry_after,
+        }) = app_config_from_git("greedy", request(), policy.clone()).await
+        else {
+            panic!("a third clone of one user is refused");
+        };
+        assert!(refusal.contains("already have 2 repositories"), "{refusal}");
+        assert_eq!(retry_after, RETRY_AFTER);
+        for task in [first, second, other] {
+            let text = detail(task.await.unwrap());
+            assert!(text.ends_with("(it took longer than 2 seconds)"), "{text}");
+        }
+        // Finished clones give their slots back.
+        assert!(UserSlot::take("greedy").is_some());
         hold.abort();
     }
 }

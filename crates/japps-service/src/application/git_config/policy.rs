@@ -11,24 +11,47 @@ use crate::application::ApplicationError;
 /// The longest URL, ref or path accepted.
 const MAX_INPUT_CHARS: usize = 4096;
 
-/// The transports git may use for a clone.
-pub(super) fn protocols(allow_local: bool) -> &'static [&'static str] {
-    if allow_local {
-        &["https", "http", "git", "file"]
-    } else {
-        &["https", "http", "git"]
+/// The transports git may use for a clone. `git://` goes with the operator's own network:
+/// git resolves its host itself, so its address cannot be pinned to the one checked.
+pub(super) fn protocols(transports: Transports) -> Vec<&'static str> {
+    let mut allowed = vec!["https", "http"];
+    if transports.git {
+        allowed.push("git");
     }
+    if transports.local {
+        allowed.push("file");
+    }
+    allowed
+}
+
+/// The transports beyond HTTP(S) the operator allows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Transports {
+    /// `file://` URLs and absolute paths (`allow_local_git_repositories`).
+    pub(crate) local: bool,
+    /// `git://` (`git_allow_private_addresses`).
+    pub(crate) git: bool,
 }
 
 /// Checks a repository URL against the policy and returns what git is given: the URL as
 /// parsed (so git sees what was checked), or a local path when those are allowed.
-pub(crate) fn check_url(url: &str, allow_local: bool) -> Result<String, ApplicationError> {
+pub(crate) fn check_url(url: &str, transports: Transports) -> Result<String, ApplicationError> {
+    let allow_local = transports.local;
     let refused = || {
+        let mut kinds = vec!["an https://", "http://"];
+        if transports.git {
+            kinds.push("git://");
+        }
+        if allow_local {
+            kinds.push("file://");
+        }
+        let last = kinds.pop().unwrap_or_default();
         ApplicationError::Invalid(format!(
-            "Repository URL not allowed: {} (use an https://, http:// or git:// URL{})",
+            "Repository URL not allowed: {} (use {} or {last} URL{})",
             redact_url(url),
+            kinds.join(", "),
             if allow_local {
-                ", a file:// URL or an absolute path"
+                " or an absolute path"
             } else {
                 ""
             }
@@ -50,7 +73,8 @@ pub(crate) fn check_url(url: &str, allow_local: bool) -> Result<String, Applicat
                 .get(..scheme.len() + 3)
                 .is_some_and(|start| start.eq_ignore_ascii_case(&format!("{scheme}://")));
             let allowed = match scheme {
-                "https" | "http" | "git" => parsed.host_str().is_some_and(|h| !h.is_empty()),
+                "https" | "http" => parsed.host_str().is_some_and(|h| !h.is_empty()),
+                "git" => transports.git && parsed.host_str().is_some_and(|h| !h.is_empty()),
                 "file" => allow_local && parsed.host_str().is_none_or(str::is_empty),
                 _ => false,
             };
@@ -122,8 +146,18 @@ mod tests {
     use super::*;
     use crate::application::git_config::tests::tree;
 
+    const LOCAL: Transports = Transports {
+        local: true,
+        git: false,
+    };
+    const NONE: Transports = Transports {
+        local: false,
+        git: false,
+    };
+
     fn refused(url: &str, allow_local: bool) -> String {
-        match check_url(url, allow_local) {
+        let transports = if allow_local { LOCAL } else { NONE };
+        match check_url(url, transports) {
             Err(ApplicationError::Invalid(detail)) => detail,
             other => panic!("{url}: {other:?}"),
         }
@@ -135,15 +169,14 @@ mod tests {
             "https://github.com/org/repo.git",
             "https://github.com/org/repo",
             "http://127.0.0.1:8080/repo.git",
-            "git://example.org/repo.git",
             "HTTPS://github.com/org/repo",
         ] {
-            assert!(check_url(url, false).is_ok(), "{url}");
-            assert!(check_url(url, true).is_ok(), "{url}");
+            assert!(check_url(url, NONE).is_ok(), "{url}");
+            assert!(check_url(url, LOCAL).is_ok(), "{url}");
         }
         // git gets the URL as it was checked.
         assert_eq!(
-            check_url("https://GitHub.com/org/repo", false).unwrap(),
+            check_url("https://GitHub.com/org/repo", NONE).unwrap(),
             "https://github.com/org/repo"
         );
     }
@@ -181,9 +214,9 @@ mod tests {
 
     #[test]
     fn local_repositories_need_the_setting() {
-        assert!(check_url("file:///srv/repo", true).is_ok());
-        assert!(check_url("/srv/repo", true).is_ok());
-        assert_eq!(check_url("/srv/repo", true).unwrap(), "/srv/repo");
+        assert!(check_url("file:///srv/repo", LOCAL).is_ok());
+        assert!(check_url("/srv/repo", LOCAL).is_ok());
+        assert_eq!(check_url("/srv/repo", LOCAL).unwrap(), "/srv/repo");
         refused("file://otherhost/srv/repo", true);
         refused("./repo", true);
         refused("ssh://host/repo", true);
@@ -192,8 +225,30 @@ mod tests {
         let detail = refused("file:///srv/repo", false);
         assert_eq!(
             detail,
-            "Repository URL not allowed: file:///srv/repo (use an https://, http:// or git:// URL)"
+            "Repository URL not allowed: file:///srv/repo (use an https:// or http:// URL)"
         );
+        assert_eq!(
+            refused("ssh://host/repo", true),
+            "Repository URL not allowed: ssh://host/repo (use an https://, http:// or file:// URL or an absolute path)"
+        );
+    }
+
+    #[test]
+    fn git_protocol_goes_with_private_addresses() {
+        // git resolves a git:// host itself: its address cannot be pinned.
+        let detail = refused("git://example.org/repo.git", false);
+        assert_eq!(
+            detail,
+            "Repository URL not allowed: git://example.org/repo.git (use an https:// or http:// URL)"
+        );
+        let git = Transports {
+            local: false,
+            git: true,
+        };
+        assert!(check_url("git://example.org/repo.git", git).is_ok());
+        assert_eq!(protocols(git), ["https", "http", "git"]);
+        assert_eq!(protocols(NONE), ["https", "http"]);
+        assert_eq!(protocols(LOCAL), ["https", "http", "file"]);
     }
 
     #[test]
