@@ -375,7 +375,9 @@ def _origin(hub):
         WARN,
         "origin",
         "every app's page shares the hub's origin: its scripts can act as whoever opens it",
-        "set c.JupyterHub.subdomain_host when apps are shared or public",
+        "use per-user subdomains (c.JupyterHub.subdomain_host = 'https://hub.example.org', "
+        "with wildcard DNS and certificate) when apps are shared or public; "
+        "see README 'Single origin vs subdomains'",
     )
 
 

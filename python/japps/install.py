@@ -175,7 +175,36 @@ def install_jhub_apps(c, spawner_class=None, *, oauth_no_confirm=False, spawner_
     hub.load_roles = roles
 
     _install_pages(hub, cfg.keep_hub_home)
+    _keep_service_on_hub_host(hub)
     return c
+
+
+def _keep_service_on_hub_host(hub):
+    """With ``subdomain_host``, JupyterHub 5+ serves each service on a host of its own
+    (``japps--service.<host>``); japps stays on the hub's host instead, where the hub's
+    pages and its landing (``default_url``) reach it by path and users' app hosts are
+    other origins than both. Other services and users keep the configured hook.
+    """
+    current = _configured(hub, "subdomain_hook", None) or "idna"
+    if getattr(current, "_japps_wrapped", None) is not None:
+        current = current._japps_wrapped
+
+    def subdomain_hook(name, domain, kind):
+        if kind == "service" and name == SERVICE_NAME:
+            return domain
+        return _named_hook(current)(name, domain, kind)
+
+    subdomain_hook._japps_wrapped = current
+    hub.subdomain_hook = subdomain_hook
+
+
+def _named_hook(hook):
+    """JupyterHub's hook for its names ``idna``/``legacy``, or the operator's callable."""
+    if callable(hook):
+        return hook
+    from jupyterhub import utils
+
+    return utils.subdomain_hook_legacy if hook == "legacy" else utils.subdomain_hook_idna
 
 
 def _install_pages(hub, keep_hub_home):
@@ -226,15 +255,27 @@ def _service_spec(cfg, c, oauth_no_confirm, evaluating=False, config_file=None):
         host = f"[{host}]"
     # Evaluating a callable must not create (or even read) the key file.
     key = None if evaluating else _session_key(cfg)
+    environment = service_environment(cfg, c, config_file, session_key=key)
+    environment.setdefault(HOST_PREFIX_ENV, _cookie_host_prefix)
     return {
         "name": SERVICE_NAME,
         "url": f"http://{host}:{cfg.service_port}",
         "command": [cfg.japps_bin, "serve"],
-        "environment": service_environment(cfg, c, config_file, session_key=key),
+        "environment": environment,
         "oauth_no_confirm": bool(oauth_no_confirm),
         "display": False,
         "oauth_client_allowed_scopes": list(CLIENT_SCOPES),
     }
+
+
+HOST_PREFIX_ENV = "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"
+
+
+def _cookie_host_prefix(spawner):
+    """JupyterHub gives ``cookie_host_prefix_enabled`` to users' servers only, and its
+    services always ``0``; the hub's own login cookie name says whether it is on, so
+    japps' cookies get their ``__Host-`` prefix like the hub's."""
+    return "1" if spawner.hub.cookie_name.startswith("__Host-") else "0"
 
 
 def service_environment(cfg, c, config_file=None, *, session_key=None, base_dir=None):

@@ -180,6 +180,12 @@ def test_single_origin_warns(hub_dir, capsys):
     status, lines, out = run(hub_dir, capsys, after="c.JupyterHub.subdomain_host = ''")
     assert levels(lines, "origin") == [doctor.WARN]
     assert "shares the hub's origin" in out
+    assert "c.JupyterHub.subdomain_host" in out and "per-user subdomains" in out
+
+
+def test_subdomains_are_the_fix(hub_dir, capsys):
+    status, lines, out = run(hub_dir, capsys, after="c.JupyterHub.subdomain_host = 'https://hub.example.org'")
+    assert levels(lines, "origin") == [doctor.OK]
 
 
 def test_pure_python_proxy_warns(hub_dir, capsys):

@@ -43,6 +43,25 @@ def test_returns_c_and_sets_hub_options(c):
     assert c.JupyterHub.spawner_class._japps_base is SimpleLocalProcessSpawner
 
 
+def test_service_learns_the_hubs_cookie_host_prefix(c):
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    prefix = japps_service(c)["environment"]["JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"]
+    hub = lambda name: type("S", (), {"hub": type("H", (), {"cookie_name": name})()})()  # noqa: E731
+    assert prefix(hub("__Host-jupyterhub-hub-login")) == "1"
+    assert prefix(hub("jupyterhub-hub-login")) == "0"
+
+
+def test_subdomains_keep_japps_on_the_hubs_host(c):
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    hook = c.JupyterHub.subdomain_hook
+    assert hook("japps", "hub.example.org", "service") == "hub.example.org"
+    assert hook("other", "hub.example.org", "service") == "other--service.hub.example.org"
+    assert hook("alice", "hub.example.org", "user") == "alice.hub.example.org"
+    # A second call wraps the operator's hook, not ours.
+    install_jhub_apps(c, SimpleLocalProcessSpawner)
+    assert c.JupyterHub.subdomain_hook("alice", "hub.example.org", "user") == "alice.hub.example.org"
+
+
 def test_service_spec(c):
     install_jhub_apps(c, SimpleLocalProcessSpawner)
     service = japps_service(c)
@@ -50,6 +69,7 @@ def test_service_spec(c):
         "JAPPS_CONFIG",
         "JAPPS_PYTHON",
         "JHUB_APP_JWT_SECRET_KEY",
+        "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED",
     ]
     assert {k: v for k, v in service.items() if k != "environment"} == {
         "name": "japps",
@@ -295,6 +315,7 @@ def test_env_not_invented_when_unset(c, monkeypatch):
         "JAPPS_CONFIG",
         "JAPPS_PYTHON",
         "JHUB_APP_JWT_SECRET_KEY",
+        "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED",
         "RUST_LOG",
     ]
 

@@ -86,11 +86,16 @@ impl CookiePolicy {
             .build()
     }
 
-    /// What removes the cookie `name` (same name and path).
+    /// What removes the cookie `name` (same name and path). Browsers ignore a `__Host-`
+    /// cookie without `Secure`, removals included, so it carries the same `Secure`.
     pub fn removal(&self, name: &str) -> Cookie<'static> {
-        Cookie::build(name.to_owned())
+        let mut cookie = Cookie::build(name.to_owned())
             .path(self.path.clone())
-            .build()
+            .build();
+        if self.always_secure {
+            cookie.set_secure(true);
+        }
+        cookie
     }
 }
 
@@ -302,6 +307,7 @@ mod tests {
         assert_eq!(host.path(), "/");
         assert!(host.secure(&HeaderMap::new()));
         assert_eq!(host.removal("x").path(), Some("/"));
+        assert_eq!(host.removal("x").secure(), Some(true));
 
         assert!(CookiePolicy::new(false, "/", true).secure(&HeaderMap::new()));
     }

@@ -274,6 +274,21 @@ impl Theme {
             css.push_str(&format!("  {name}: {value};\n"));
         }
         css.push_str("}\n");
+        // Here rather than in `style` attributes: the pages' Content-Security-Policy allows
+        // this one inline stylesheet by its hash, and no inline style attribute.
+        for side in ["top", "bottom"] {
+            let banner = &self.banners[side];
+            let mut rules = String::new();
+            if let Some(color) = banner["background"].as_str() {
+                rules.push_str(&format!(" background: {color};"));
+            }
+            if let Some(color) = banner["foreground"].as_str() {
+                rules.push_str(&format!(" color: {color};"));
+            }
+            if !rules.is_empty() {
+                css.push_str(&format!(".banner-{side} {{{rules} }}\n"));
+            }
+        }
         css
     }
 
@@ -691,6 +706,12 @@ mod tests {
         assert_eq!(
             theme.config_json("x")["banners"]["top"],
             json!({"text": "Maintenance <tonight>", "background": "#b00", "foreground": null})
+        );
+        let css = theme.css();
+        assert!(css.contains(".banner-top { background: #b00; }\n"), "{css}");
+        assert!(
+            !css.contains("white") && !css.contains(".banner-bottom"),
+            "{css}"
         );
     }
 

@@ -66,7 +66,21 @@ pub struct Launcher {
 
 /// The router: everything goes through [`handle`].
 pub fn router(launcher: Arc<Launcher>) -> Router {
-    Router::new().fallback(handle).with_state(launcher)
+    Router::new()
+        .fallback(handle)
+        .layer(axum::middleware::map_response(own_headers))
+        .with_state(launcher)
+}
+
+/// Marks an answer that came from the app: it keeps the app's own headers.
+#[derive(Debug, Clone, Copy)]
+struct FromApp;
+
+async fn own_headers(mut response: Response) -> Response {
+    if response.extensions().get::<FromApp>().is_none() {
+        crate::pages::set_own_headers(response.headers_mut());
+    }
+    response
 }
 
 async fn handle(
@@ -126,7 +140,11 @@ async fn handle(
 
     let phase = launcher.phase.borrow().clone();
     match phase {
-        Phase::Ready => launcher.proxy.forward(request, Some(peer)).await,
+        Phase::Ready => {
+            let mut response = launcher.proxy.forward(request, Some(peer)).await;
+            response.extensions_mut().insert(FromApp);
+            response
+        }
         Phase::Starting | Phase::Failed { .. } => {
             let visitor = match visitor {
                 Some(visitor) => Some(visitor),
@@ -146,6 +164,14 @@ async fn handle(
 async fn own_route(launcher: &Arc<Launcher>, route: &str, request: Request) -> Response {
     let headers = request.headers();
     match route {
+        "static/status.js" => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            crate::pages::STATUS_JS,
+        )
+            .into_response(),
         "login" => {
             let next = query_param(request.uri().query(), "next")
                 .unwrap_or_else(|| format!("{}{OWN_PATH}logs", launcher.env.prefix));

@@ -9,6 +9,7 @@ mod request_id;
 mod router;
 mod routes;
 mod schema;
+mod security_headers;
 pub mod server;
 pub mod settings;
 pub mod state;

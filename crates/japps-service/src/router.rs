@@ -16,6 +16,7 @@ use crate::routes::{
     catalog, docs, lifecycle, login, metrics, openapi, servers, services, static_files, status,
     theme, user,
 };
+use crate::security_headers;
 use crate::state::AppState;
 use crate::web;
 
@@ -36,6 +37,10 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
         .route(&at("static/web/app.css"), get(web::assets::css))
         .route(&at("static/web/app.js"), get(web::assets::js))
         .route(&at("static/web/form.js"), get(web::assets::form_js))
+        .route(
+            &at("static/web/theme-init.js"),
+            get(web::assets::theme_init_js),
+        )
         .route(&at("create-app"), get(web::form::create_page))
         .route(&at("edit-app"), get(web::form::edit_page))
         .route(&at("success"), get(web::form::success_page))
@@ -96,6 +101,7 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
         );
     }
 
+    let page_policy = std::sync::Arc::new(security_headers::PagePolicy::new(&state));
     Ok(router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
@@ -106,6 +112,10 @@ pub fn router(state: AppState) -> Result<Router, ServiceError> {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::replace_legacy_cookie,
+        ))
+        .layer(middleware::from_fn_with_state(
+            page_policy,
+            security_headers::apply,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(request_id::assign))

@@ -27,6 +27,9 @@ pub const HUB_LOGIN_COOKIE: &str = "jupyterhub-hub-login";
 pub struct Browser {
     client: reqwest::Client,
     jar: Arc<Jar>,
+    /// Origins besides the hub's that [`Browser::follow`] keeps following (users' hosts
+    /// with subdomains).
+    also_follow: Vec<url::Origin>,
 }
 
 /// Where [`Browser::follow`] ended, and how it got there.
@@ -87,7 +90,39 @@ impl Browser {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("browser client");
-        Self { client, jar }
+        Self {
+            client,
+            jar,
+            also_follow: Vec::new(),
+        }
+    }
+
+    /// A browser for a hub with subdomains: `hosts` (e.g. `alice.localhost`,
+    /// `japps--service.localhost`) resolve to loopback, as in Chromium, and redirects to
+    /// them on the hub's port are followed like those on the hub's own origin.
+    pub fn with_loopback_hosts(hub: &TestHub, hosts: &[&str]) -> Self {
+        let jar = Arc::new(Jar::default());
+        let port = hub.public_url().port().expect("the hub's port");
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut builder = reqwest::Client::builder()
+            .cookie_provider(Arc::clone(&jar))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .resolve("localhost", loopback);
+        let mut also_follow = Vec::new();
+        for host in hosts {
+            builder = builder.resolve(host, loopback);
+            also_follow.push(
+                Url::parse(&format!("http://{host}:{port}/"))
+                    .expect("a host name")
+                    .origin(),
+            );
+        }
+        Self {
+            client: builder.build().expect("browser client"),
+            jar,
+            also_follow,
+        }
     }
 
     /// The underlying client (with this browser's cookies, no redirects), for requests the
@@ -223,7 +258,7 @@ impl Browser {
                 });
                 visit.hops.push((status, location));
                 visit.body.clear();
-                if next.origin() != origin {
+                if next.origin() != origin && !self.also_follow.contains(&next.origin()) {
                     visit.final_url = next;
                     visit.left_origin = true;
                     return visit;

@@ -33,6 +33,11 @@ pub struct HubOptions {
     /// service port, with the fixed japps token): the hub starts no japps process, and the
     /// test runs its own `japps serve` replicas behind that port.
     pub external_service: bool,
+    /// Per-user subdomains: `c.JupyterHub.subdomain_host = 'http://localhost:<port>'`, so
+    /// the hub is at `http://localhost:<port>/` and alice's servers at
+    /// `http://alice.localhost:<port>/user/alice/…` (Chromium resolves `*.localhost` to
+    /// loopback; other clients need [`crate::Browser::for_hub`]).
+    pub subdomains: bool,
 }
 
 impl HubOptions {
@@ -46,7 +51,14 @@ impl HubOptions {
             proxy_command: None,
             demo_config: None,
             external_service: false,
+            subdomains: false,
         }
+    }
+
+    /// See [`HubOptions::subdomains`].
+    pub fn subdomains(mut self) -> Self {
+        self.subdomains = true;
+        self
     }
 
     /// See [`HubOptions::external_service`].
@@ -137,6 +149,12 @@ pub(crate) fn render(inputs: &ConfigInputs<'_>) -> String {
         ports,
         options.proxy_command.as_deref(),
     );
+    if options.subdomains {
+        line(format!(
+            "c.JupyterHub.subdomain_host = {}",
+            py(format!("http://localhost:{}", ports.public))
+        ));
+    }
     line(format!(
         "c.JAppsConfig.japps_bin = {}",
         py_path(&options.japps_bin)

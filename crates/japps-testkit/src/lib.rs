@@ -161,7 +161,14 @@ impl TestHub {
             std::fs::write(&config_path, text).expect("write jupyterhub_config.py");
 
             let process = HubProcess::spawn(&venv, dir.path(), &config_path, &env);
-            let public_url = Url::parse(&format!("http://127.0.0.1:{}/", ports.public)).unwrap();
+            // With subdomains the hub's cookies are for `localhost` and its pages redirect
+            // there: tests reach it by that name.
+            let host = if options.subdomains {
+                "localhost"
+            } else {
+                "127.0.0.1"
+            };
+            let public_url = Url::parse(&format!("http://{host}:{}/", ports.public)).unwrap();
             let api_url = public_url.join("hub/api").unwrap();
             let hub = TestHub {
                 release,

@@ -15,13 +15,17 @@ use serde_json::{Map, Value};
 
 /// Traits only the plugin reads: they shape the hub's spawner and the service's start,
 /// and never reach the service's configuration.
-const PYTHON_ONLY: [&str; 4] = [
+const PYTHON_ONLY: [&str; 6] = [
     // `japps launch`'s command line and where it comes from, set by the spawner.
     "launcher_bin",
     "launcher_args",
     "launcher_image",
     // The plugin reads the file and hands the service the key itself.
     "cookie_secret_file",
+    // For the hub only (an external service's address and token): a replica gets them as
+    // JUPYTERHUB_SERVICE_URL and JUPYTERHUB_API_TOKEN, never in JAPPS_CONFIG.
+    "service_url",
+    "service_api_token",
 ];
 
 /// Fields the plugin fills from other hub settings, not from `c.JAppsConfig` traits.

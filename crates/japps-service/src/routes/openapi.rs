@@ -91,6 +91,7 @@ too slow; other hub refusals keep their status.";
         crate::web::form::success_page,
         crate::web::home::thumbnail,
         crate::web::assets::app_page_js,
+        crate::web::assets::theme_init_js,
         crate::web::app_page::page,
         crate::web::app_page::app_state,
         metrics::get,

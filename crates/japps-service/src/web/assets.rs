@@ -90,3 +90,23 @@ pub(crate) const APP_PAGE_JS: &str = include_str!("../../assets/web/app-page.js"
 pub(crate) async fn app_page_js() -> Response {
     asset("text/javascript; charset=utf-8", APP_PAGE_JS)
 }
+
+/// Sets the colour theme before the first paint; every page loads it in `<head>`.
+pub(crate) const THEME_INIT_JS: &str = include_str!("../../assets/web/theme-init.js");
+
+#[utoipa::path(
+    get,
+    path = "/static/web/theme-init.js",
+    operation_id = "web_theme_init_js",
+    tag = "static",
+    summary = "The pages' colour-theme script",
+    description = "Embedded in the binary; every page loads it in `<head>` with \
+        `?v=<version>`, so the saved light/dark choice applies before the first paint. \
+        Public; cached for a day.",
+    responses((status = 200, description = "The script.", body = String,
+        content_type = "text/javascript; charset=utf-8",
+        headers(("cache-control" = String, description = "`public, max-age=86400`")))),
+)]
+pub(crate) async fn theme_init_js() -> Response {
+    asset("text/javascript; charset=utf-8", THEME_INIT_JS)
+}

@@ -725,7 +725,8 @@ mod tests {
         assert!(admin.contains(r#"id="admin-badge""#) && admin.contains(r#"id="link-admin""#));
         assert!(admin.contains(r#"src="/custom/logo.svg""#));
         assert!(admin.contains("Maintenance &lt;tonight&gt;"));
-        assert!(admin.contains("background:red"));
+        assert!(admin.contains(".banner-top { background: red; }"));
+        assert!(!admin.contains(" style="), "no inline style attribute");
         let headless = render(&state, &caller("alice", false, &[]), true);
         assert!(!headless.contains(r#"id="topbar""#));
         assert!(headless.contains(r#"class="app-card""#));

@@ -19,10 +19,12 @@ mod lifecycle;
 mod login;
 mod newcomer;
 mod openapi;
+mod page_headers;
 mod read_path;
 mod replicas;
 mod service;
 mod strangers;
+mod subdomains;
 mod versions;
 
 use japps_testkit::{HubOptions, HubRelease, TestHub};
