@@ -17,6 +17,7 @@ mod lifecycle;
 mod login;
 mod newcomer;
 mod openapi;
+mod policy;
 mod read_path;
 mod replicas;
 mod service;
