@@ -276,6 +276,32 @@ class JAppsConfig(LoggingConfigurable):
         "(e.g. ['--activity-interval=60']).",
     ).tag(config=True)
 
+    launcher_args_final = Bool(
+        True,
+        help="Make launcher_args final: an app's JHUB_APP_PROXY_ARGS cannot change a "
+        "flag set there (saving such an app is refused with 403, and the launcher "
+        "applies the operator's value to apps stored before). False lets each app "
+        "override them, as before.",
+    ).tag(config=True)
+
+    allow_public_apps = Bool(
+        True,
+        help="Let users make apps public (reachable without logging in), as "
+        "jhub-apps does. When False, saving a public app (or one whose "
+        "JHUB_APP_PROXY_ARGS has --authtype=none) is refused with 403, public "
+        "startup apps are skipped with an error, and the launcher makes every "
+        "visitor log in, whatever the app's definition says.",
+    ).tag(config=True)
+
+    allow_keep_alive = Bool(
+        True,
+        help="Let users keep apps alive (user_options.keep_alive, "
+        "JH_APPS_KEEP_ALIVE, --keep-alive) against the idle culler, as jhub-apps "
+        "does. When False, saving such an app is refused with 403, such startup "
+        "apps are skipped with an error, and the launcher reports only real "
+        "traffic to the hub.",
+    ).tag(config=True)
+
     service_port = Int(
         10202,
         min=1,

@@ -223,7 +223,7 @@ class JAppsSpawnerMixin:
         program = config.launcher_bin
         if self._japps_launcher_image(config):
             program = f"{LAUNCHER_DIR}/japps"
-        return [program, "launch", *config.launcher_args]
+        return [program, "launch", *config.launcher_args, *_policy_args(config)]
 
     def _japps_apply(self, config, *, image):
         self._japps_set("cmd", self._japps_command(config))
@@ -371,6 +371,19 @@ class JAppsSpawnerMixin:
                 ", ".join(sorted(invalid)),
             )
         return env
+
+
+def _policy_args(config):
+    """The operator's rules, last on the command line so they win over launcher_args;
+    the launcher never takes them from an app's JHUB_APP_PROXY_ARGS."""
+    args = []
+    if not config.allow_public_apps:
+        args.append("--allow-public=false")
+    if not config.allow_keep_alive:
+        args.append("--allow-keep-alive=false")
+    if config.launcher_args_final and config.launcher_args:
+        args.append("--launcher-args-final")
+    return args
 
 
 def _name_of(entry):

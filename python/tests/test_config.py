@@ -47,6 +47,9 @@ JAPPS_DEFAULTS = {
     "git_clone_timeout": 60,
     "git_clone_max_bytes": 100 * 1024 * 1024,
     "max_share_targets": 100,
+    "allow_public_apps": True,
+    "allow_keep_alive": True,
+    "launcher_args_final": True,
 }
 
 
@@ -254,6 +257,9 @@ def test_banners_reject_bad_text(c):
         ("git_clone_max_bytes", 0),
         ("max_share_targets", -1),
         ("max_share_targets", "many"),
+        ("allow_public_apps", "sometimes"),
+        ("allow_keep_alive", "sometimes"),
+        ("launcher_args_final", "sometimes"),
     ],
 )
 def test_bad_values_are_refused(c, name, value):
@@ -303,3 +309,15 @@ def test_unknown_option_does_not_break_loading():
     c = Config()
     c.JAppsConfig.some_future_option = 1
     assert JAppsConfig(config=c).hub_host == "127.0.0.1"
+
+
+def test_launcher_policy_traits(c):
+    c.JAppsConfig.allow_public_apps = False
+    c.JAppsConfig.allow_keep_alive = False
+    c.JAppsConfig.launcher_args_final = False
+    cfg = JAppsConfig(config=c)
+    assert (cfg.allow_public_apps, cfg.allow_keep_alive, cfg.launcher_args_final) == (
+        False,
+        False,
+        False,
+    )

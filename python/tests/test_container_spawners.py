@@ -17,7 +17,7 @@ kubespawner = pytest.importorskip("kubespawner")
 dockerspawner = pytest.importorskip("dockerspawner")
 systemdspawner = pytest.importorskip("systemdspawner")
 
-LAUNCHER = ["/opt/japps/bin/japps", "launch", "--activity-interval=60"]
+LAUNCHER = ["/opt/japps/bin/japps", "launch", "--activity-interval=60", "--launcher-args-final"]
 APP = {
     "jhub_app": True,
     "name": "sales",
@@ -170,7 +170,7 @@ def test_kubespawner_launcher_image_puts_the_binary_in_any_user_image(c):
     container, env = pod_of(spawner)
     # The manifest as it would be sent to the cluster.
     pod = serialized(asyncio.run(spawner.get_pod_manifest()))
-    assert container.args == ["/opt/japps/japps", "launch", "--activity-interval=60"]
+    assert container.args == ["/opt/japps/japps", "launch", "--activity-interval=60", "--launcher-args-final"]
     assert container.image == "hub/gpu:2"  # the user image, without japps
     init = {i["name"]: i for i in pod["spec"]["initContainers"]}
     assert set(init) == {"fetch-data", "japps-launcher"}  # the profile's are kept

@@ -166,7 +166,9 @@ def test_japps_config_round_trips(c, work_dir):
     assert text == json.dumps(data, sort_keys=True, separators=(",", ":"))
     assert data == {
         "additional_services": [],
+        "allow_keep_alive": True,
         "allow_local_git_repositories": False,
+        "allow_public_apps": True,
         "allowed_frameworks": ["panel"],
         "app_icon": "https://jupyter.org/assets/homepage/main-logo.svg",
         "app_title": "JHub Apps Launcher",
@@ -191,6 +193,7 @@ def test_japps_config_round_trips(c, work_dir):
         "japps_bin": "japps",
         "jhub_app_proxy_version": "v0.2.2",
         "launcher_args": [],
+        "launcher_args_final": True,
         "launcher_bin": "japps",
         "launcher_image": "",
         "max_share_targets": 100,

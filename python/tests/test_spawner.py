@@ -290,10 +290,44 @@ def test_launcher_bin_and_args(c):
         "launch",
         "--activity-interval=60",
         "--ready-timeout=120",
+        "--launcher-args-final",
     ]
     assert spawner.get_args() == []
     spawner.user_options = {}
     assert spawner.get_args() == ["--debug", "--allow-root"]
+
+
+def test_operator_policy_reaches_the_launcher(c):
+    installed(
+        c,
+        japps_bin="/hub/bin/japps",
+        launcher_args=["--allow-public=true", "--ready-timeout=60"],
+        allow_public_apps=False,
+        allow_keep_alive=False,
+    )
+    # Last, so an operator's own launcher_args cannot undo the policy traits.
+    assert started(new_spawner(c, APP))["argv"] == [
+        "/hub/bin/japps",
+        "launch",
+        "--allow-public=true",
+        "--ready-timeout=60",
+        "--allow-public=false",
+        "--allow-keep-alive=false",
+        "--launcher-args-final",
+    ]
+    installed(
+        c,
+        japps_bin="/hub/bin/japps",
+        launcher_args=["--ready-timeout=60"],
+        launcher_args_final=False,
+        allow_public_apps=True,
+        allow_keep_alive=True,
+    )
+    assert started(new_spawner(c, APP))["argv"] == [
+        "/hub/bin/japps",
+        "launch",
+        "--ready-timeout=60",
+    ]
 
 
 def test_non_app_server_is_untouched(c, logged):
@@ -609,7 +643,12 @@ def test_hub_spawns_an_app_with_the_launcher(c, tmp_path, logged):
         app.db.close()
     launched = json.loads(dump.read_text())
     env = launched["env"]
-    assert launched["argv"] == [str(launcher), "launch", "--activity-interval=60"]
+    assert launched["argv"] == [
+        str(launcher),
+        "launch",
+        "--activity-interval=60",
+        "--launcher-args-final",
+    ]
     assert app_json(env)["display_name"] == "Sales"
     assert env["GREETING"] == "hello"
     assert env["JUPYTERHUB_SERVICE_PREFIX"] == prefix == "/user/alice/sales/"

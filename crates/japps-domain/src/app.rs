@@ -11,7 +11,8 @@
 //!   a message naming it, and `share_with` is normalised (both lists, no duplicates).
 //!
 //! [`AppOptions::validate`] holds the rules every app obeys; [`AppPolicy::check`] adds the
-//! operator's (`allowed_frameworks`, `allow_profile_image`, `max_share_targets`).
+//! operator's (`allowed_frameworks`, `allow_profile_image`, `max_share_targets`,
+//! `allow_public_apps`, `allow_keep_alive`, `launcher_args_final`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::config::JAppsConfig;
 use crate::frameworks::{FRAMEWORKS, Framework, FrameworkPolicy};
+use crate::launcher_args::{self, KEEP_ALIVE_ENV, LauncherRules, OVERRIDES_ENV};
 
 /// Every key an app definition has, in jhub-apps' order.
 pub const KEYS: [&str; 16] = [
@@ -607,6 +609,7 @@ pub struct AppPolicy {
     frameworks: FrameworkPolicy,
     allow_profile_image: bool,
     max_share_targets: usize,
+    launcher: LauncherRules,
 }
 
 impl AppPolicy {
@@ -619,6 +622,32 @@ impl AppPolicy {
             frameworks,
             allow_profile_image,
             max_share_targets,
+            launcher: LauncherRules {
+                allow_public: true,
+                allow_keep_alive: true,
+                final_args: Vec::new(),
+            },
+        }
+    }
+
+    /// The same policy with the operator's rules about launcher flags (public apps,
+    /// keep-alive, final `launcher_args`) taken from `config`.
+    #[must_use]
+    pub fn with_launcher_rules(mut self, config: &JAppsConfig) -> Self {
+        self.launcher = Self::launcher_rules(config);
+        self
+    }
+
+    /// The rules `japps launch` enforces again, as the service reads them from `config`.
+    pub fn launcher_rules(config: &JAppsConfig) -> LauncherRules {
+        LauncherRules {
+            allow_public: config.allow_public_apps,
+            allow_keep_alive: config.allow_keep_alive,
+            final_args: if config.launcher_args_final {
+                launcher_args::flags(&config.launcher_args)
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -632,17 +661,21 @@ impl AppPolicy {
             config.allow_profile_image,
             config.max_share_targets,
         )
+        .with_launcher_rules(config)
     }
 
     /// What the operator's own startup apps may be: any framework and image (the
     /// framework lists and the image switch are about what users create, as in
     /// jhub-apps), the same share limit.
+    /// Public apps, keep-alive and final launcher flags bind startup apps too: the
+    /// launcher would not honour them anyway.
     pub fn for_operator(config: &JAppsConfig) -> Self {
         Self::new(
             FrameworkPolicy::new(None, None),
             true,
             config.max_share_targets,
         )
+        .with_launcher_rules(config)
     }
 
     /// [`AppOptions::validate`] and the operator's rules; returns the app's framework.
@@ -659,6 +692,7 @@ impl AppPolicy {
             ));
         }
         options.check_definition(framework)?;
+        self.check_launcher_rules(options)?;
         let targets = options.share_users().len() + options.share_groups().len();
         if targets > self.max_share_targets {
             return Err(AppError::Invalid(format!(
@@ -668,6 +702,46 @@ impl AppPolicy {
             )));
         }
         Ok(framework)
+    }
+
+    /// Public apps, keep-alive, and the app's own launcher flags against the operator's
+    /// rules. Each message starts with the field, for the form to show it there.
+    fn check_launcher_rules(&self, options: &AppOptions) -> Result<(), AppError> {
+        let rules = &self.launcher;
+        if options.is_public() && !rules.allow_public {
+            return Err(AppError::NotAllowed(
+                "user_options.public: public apps (reachable without logging in) are not \
+                 allowed on this deployment; share the app with users or groups instead"
+                    .into(),
+            ));
+        }
+        if options.keeps_alive() && !rules.allow_keep_alive {
+            return Err(AppError::NotAllowed(
+                "user_options.keep_alive: apps that keep themselves alive are not allowed on \
+                 this deployment; the app stops when it has been idle"
+                    .into(),
+            ));
+        }
+        let env = options.env.as_ref();
+        if !rules.allow_keep_alive
+            && env
+                .and_then(|env| env.get(KEEP_ALIVE_ENV))
+                .is_some_and(|value| launcher_args::truthy(value))
+        {
+            return Err(AppError::NotAllowed(format!(
+                "user_options.env: \"{KEEP_ALIVE_ENV}\" keeps the app alive, which is not \
+                 allowed on this deployment"
+            )));
+        }
+        if let Some(value) = env.and_then(|env| env.get(OVERRIDES_ENV))
+            && let Some(flags) = launcher_args::override_flags(value)
+            && let Some(reason) = rules.refuse_overrides(&flags)
+        {
+            return Err(AppError::NotAllowed(format!(
+                "user_options.env: \"{OVERRIDES_ENV}\": {reason}"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -951,6 +1025,119 @@ mod tests {
         assert!(AppPolicy::for_operator(&blocked).check(&gradio).is_ok());
         // Intrinsic validation knows no operator lists.
         assert!(gradio.validate().is_ok());
+    }
+
+    fn refused_at(config: &JAppsConfig, value: Value, field: &str) -> String {
+        let options = parse(value.clone()).unwrap();
+        for policy in [
+            AppPolicy::from_config(config),
+            AppPolicy::for_operator(config),
+        ] {
+            match policy.check(&options) {
+                Err(AppError::NotAllowed(message)) => {
+                    assert!(message.starts_with(field), "{value}: {message}");
+                }
+                other => panic!("{value}: {other:?}"),
+            }
+        }
+        AppPolicy::from_config(config)
+            .check(&options)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn public_apps_only_when_allowed() {
+        let public = json!({"framework": "panel", "public": true});
+        assert!(
+            checked(public.clone()).is_ok(),
+            "allowed by default, as in jhub-apps"
+        );
+        let config = JAppsConfig {
+            allow_public_apps: false,
+            ..JAppsConfig::default()
+        };
+        let message = refused_at(&config, public, "user_options.public:");
+        assert!(
+            message.contains("not allowed on this deployment"),
+            "{message}"
+        );
+        refused_at(
+            &config,
+            json!({"framework": "panel", "env": {"JHUB_APP_PROXY_ARGS": "--authtype=none"}}),
+            "user_options.env: \"JHUB_APP_PROXY_ARGS\"",
+        );
+        let private = parse(json!({"framework": "panel", "public": false})).unwrap();
+        assert!(AppPolicy::from_config(&config).check(&private).is_ok());
+    }
+
+    #[test]
+    fn keep_alive_only_when_allowed() {
+        assert!(checked(json!({"framework": "panel", "keep_alive": true})).is_ok());
+        let config = JAppsConfig {
+            allow_keep_alive: false,
+            ..JAppsConfig::default()
+        };
+        refused_at(
+            &config,
+            json!({"framework": "panel", "keep_alive": true}),
+            "user_options.keep_alive:",
+        );
+        refused_at(
+            &config,
+            json!({"framework": "panel", "env": {"JH_APPS_KEEP_ALIVE": "true"}}),
+            "user_options.env: \"JH_APPS_KEEP_ALIVE\"",
+        );
+        refused_at(
+            &config,
+            json!({"framework": "panel", "env": {"JHUB_APP_PROXY_ARGS": "--keep-alive"}}),
+            "user_options.env:",
+        );
+        let off = parse(json!({"framework": "panel", "keep_alive": false,
+            "env": {"JH_APPS_KEEP_ALIVE": "false"}}))
+        .unwrap();
+        assert!(AppPolicy::from_config(&config).check(&off).is_ok());
+    }
+
+    #[test]
+    fn final_launcher_args_bind_every_app() {
+        let config = JAppsConfig {
+            launcher_args: vec!["--ready-timeout=60".into(), "--authtype=oauth".into()],
+            ..JAppsConfig::default()
+        };
+        let message = refused_at(
+            &config,
+            json!({"framework": "panel", "env": {"JHUB_APP_PROXY_ARGS": "--ready-timeout=600"}}),
+            "user_options.env:",
+        );
+        assert!(message.contains("launcher_args_final"), "{message}");
+        refused_at(
+            &config,
+            json!({"framework": "panel", "env": {"JHUB_APP_PROXY_ARGS": "--authtype none"}}),
+            "user_options.env:",
+        );
+        refused_at(
+            &JAppsConfig::default(),
+            json!({"framework": "panel", "env": {"JHUB_APP_PROXY_ARGS": "--allow-public"}}),
+            "user_options.env:",
+        );
+        let other = json!({"framework": "panel", "env": {"JHUB_APP_PROXY_ARGS": "--exit-grace=5"}});
+        assert!(
+            AppPolicy::from_config(&config)
+                .check(&parse(other).unwrap())
+                .is_ok()
+        );
+        let open = JAppsConfig {
+            launcher_args_final: false,
+            ..config
+        };
+        let longer = json!({"framework": "panel",
+            "env": {"JHUB_APP_PROXY_ARGS": "--ready-timeout=600"}});
+        assert!(
+            AppPolicy::from_config(&open)
+                .check(&parse(longer).unwrap())
+                .is_ok()
+        );
     }
 
     #[test]

@@ -91,6 +91,14 @@ pub struct JAppsConfig {
     /// japps only: whether the hub keeps its own home page and landing (the plugin then
     /// leaves `/hub/home` and `default_url` alone); the launcher home stays at its prefix.
     pub keep_hub_home: bool,
+    /// Whether apps may be public (no login); jhub-apps always allows it.
+    pub allow_public_apps: bool,
+    /// Whether apps may keep themselves alive against the idle culler.
+    pub allow_keep_alive: bool,
+    /// japps only: flags of every `japps launch` command.
+    pub launcher_args: Vec<String>,
+    /// japps only: whether `launcher_args` win over an app's `JHUB_APP_PROXY_ARGS`.
+    pub launcher_args_final: bool,
     /// Names of settings that are Python callables in the hub configuration.
     pub callables: Vec<String>,
     /// `c.JupyterHub.template_vars`: the theme of the launcher pages.
@@ -132,6 +140,10 @@ impl Default for JAppsConfig {
             git_clone_timeout: 60,
             git_clone_max_bytes: 100 * 1024 * 1024,
             max_share_targets: 100,
+            allow_public_apps: true,
+            allow_keep_alive: true,
+            launcher_args: Vec::new(),
+            launcher_args_final: true,
             callables: Vec::new(),
             template_vars: Map::new(),
             profile_list: Vec::new(),
@@ -261,6 +273,21 @@ mod tests {
         assert_eq!(config.banners.top.text, "Maintenance tonight");
         assert_eq!(config.banners.bottom.text, "");
         assert_eq!(config.template_vars["hub_title"], "Lab hub");
+    }
+
+    #[test]
+    fn launcher_policy_is_read() {
+        let config = JAppsConfig::default();
+        assert!(config.allow_public_apps && config.allow_keep_alive);
+        assert!(config.launcher_args.is_empty() && config.launcher_args_final);
+        let config = JAppsConfig::from_json(
+            r#"{"allow_public_apps": false, "allow_keep_alive": false,
+                "launcher_args": ["--ready-timeout=60"], "launcher_args_final": false}"#,
+        )
+        .unwrap();
+        assert!(!config.allow_public_apps && !config.allow_keep_alive);
+        assert_eq!(config.launcher_args, ["--ready-timeout=60"]);
+        assert!(!config.launcher_args_final);
     }
 
     #[test]

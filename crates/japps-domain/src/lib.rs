@@ -8,6 +8,7 @@ pub mod build_info;
 pub mod config;
 pub mod frameworks;
 pub mod git;
+pub mod launcher_args;
 pub mod naming;
 pub mod profiles;
 pub mod scopes;

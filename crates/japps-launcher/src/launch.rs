@@ -26,6 +26,7 @@ use crate::proxy::{Proxy, Target};
 use crate::server::{Launcher, Phase, router};
 use crate::server_env::ServerEnv;
 use crate::spec::{APP_ENV, AppSpec, Framework, Repository};
+use japps_domain::launcher_args::LauncherRules;
 
 /// How long a clone may take before the start is given up.
 const CLONE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -74,13 +75,34 @@ pub async fn run(
     })?;
     let spec = AppSpec::from_json(&spec_json)?;
     let (flags, mut notes) = LaunchOptions::from_args(args);
-    let (overrides, override_notes) = std::env::var(OVERRIDES_ENV)
-        .map(|value| LaunchOptions::from_overrides(&value))
+    let raw_overrides = std::env::var(OVERRIDES_ENV).ok();
+    let (overrides, override_notes) = raw_overrides
+        .as_deref()
+        .map(LaunchOptions::from_overrides)
         .unwrap_or_default();
     notes.extend(override_notes);
-    let options = flags.overridden_by(overrides);
+    let (overrides, policy_note) = overrides.without_policy();
+    notes.extend(policy_note);
+    // The same rules the service applied when the app was saved: an app stored before
+    // the operator changed them, or written to the hub directly, meets them here.
+    let rules = flags.rules(args);
+    if let Some(reason) = raw_overrides
+        .as_deref()
+        .and_then(japps_domain::launcher_args::override_flags)
+        .and_then(|words| rules.refuse_overrides(&words))
+    {
+        notes.push(format!(
+            "{OVERRIDES_ENV}: {reason}; the operator's rule applies"
+        ));
+    }
+    let options = if rules.final_args.is_empty() {
+        flags.overridden_by(overrides)
+    } else {
+        overrides.overridden_by(flags)
+    };
     let keep_alive_env = std::env::var("JH_APPS_KEEP_ALIVE").is_ok_and(|v| truthy(&v));
-    let settings = resolve_settings(&options, &spec, &env, keep_alive_env);
+    let mut settings = resolve_settings(&options, &spec, &env, keep_alive_env);
+    notes.extend(apply_rules(&mut settings, &rules, &options, &spec));
     let repository = options
         .repo
         .clone()
@@ -311,6 +333,37 @@ fn resolve_settings(
             .forward_authorization
             .unwrap_or(spec.framework == Framework::JupyterLab),
     }
+}
+
+/// Settings the operator's rules forbid are turned off; returns a note for the app's log
+/// for each.
+fn apply_rules(
+    settings: &mut Settings,
+    rules: &LauncherRules,
+    options: &LaunchOptions,
+    spec: &AppSpec,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    // JupyterLab's own default (no login in front, it checks access itself) is not
+    // "public"; a public flag or an explicit --authtype=none is.
+    let asked_open = spec.public || options.authtype == Some(AuthType::None);
+    if !rules.allow_public && settings.authtype == AuthType::None && asked_open {
+        settings.authtype = AuthType::Oauth;
+        notes.push(
+            "this deployment does not allow public apps (c.JAppsConfig.allow_public_apps): \
+             visitors log in through the hub"
+                .into(),
+        );
+    }
+    if !rules.allow_keep_alive && settings.keep_alive {
+        settings.keep_alive = false;
+        notes.push(
+            "this deployment does not allow keep-alive (c.JAppsConfig.allow_keep_alive): \
+             only real traffic is reported to the hub"
+                .into(),
+        );
+    }
+    notes
 }
 
 /// What the app's life needs from the launcher.
@@ -554,6 +607,49 @@ mod tests {
             resolve_settings(&forced, &public, &env, false).authtype,
             AuthType::Oauth
         );
+    }
+
+    #[test]
+    fn the_operators_rules_win() {
+        let env = server_env(None);
+        let public = spec(r#"{"framework":"panel","public":true,"keep_alive":true}"#);
+        let lab = spec(r#"{"framework":"jupyterlab"}"#);
+        let strict = LauncherRules {
+            allow_public: false,
+            allow_keep_alive: false,
+            final_args: Vec::new(),
+        };
+        let none = LaunchOptions::default();
+        let mut settings = resolve_settings(&none, &public, &env, false);
+        let notes = apply_rules(&mut settings, &strict, &none, &public);
+        assert_eq!(settings.authtype, AuthType::Oauth);
+        assert!(!settings.keep_alive);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        // JupyterLab checks access itself: not a public app.
+        let mut settings = resolve_settings(&none, &lab, &env, false);
+        assert!(apply_rules(&mut settings, &strict, &none, &lab).is_empty());
+        assert_eq!(settings.authtype, AuthType::None);
+        let (asked, _) = LaunchOptions::from_overrides("--authtype=none --keep-alive");
+        let private = spec(r#"{"framework":"panel"}"#);
+        let mut settings = resolve_settings(&asked, &private, &env, false);
+        apply_rules(&mut settings, &strict, &asked, &private);
+        assert_eq!(settings.authtype, AuthType::Oauth);
+        assert!(!settings.keep_alive);
+        let mut settings = resolve_settings(&none, &public, &env, true);
+        assert!(
+            apply_rules(
+                &mut settings,
+                &LauncherRules {
+                    allow_public: true,
+                    allow_keep_alive: true,
+                    final_args: Vec::new(),
+                },
+                &none,
+                &public
+            )
+            .is_empty()
+        );
+        assert_eq!(settings.authtype, AuthType::None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
+use japps_domain::launcher_args::{self, LauncherRules};
 
 /// The environment variable with per-app overrides, split shell-style.
 pub const OVERRIDES_ENV: &str = "JHUB_APP_PROXY_ARGS";
@@ -66,6 +67,18 @@ pub struct LaunchOptions {
     /// The app's port on 127.0.0.1 (default 0: a free one).
     #[arg(long)]
     pub destport: Option<u16>,
+    /// The operator's `c.JAppsConfig.allow_public_apps`, passed by the spawner; false
+    /// makes visitors log in even to a public app. Not taken from `JHUB_APP_PROXY_ARGS`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_public: Option<bool>,
+    /// The operator's `c.JAppsConfig.allow_keep_alive`; false reports only real
+    /// traffic. Not taken from `JHUB_APP_PROXY_ARGS`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_keep_alive: Option<bool>,
+    /// The operator's `c.JAppsConfig.launcher_args_final`: the command line wins over
+    /// `JHUB_APP_PROXY_ARGS`. Not taken from `JHUB_APP_PROXY_ARGS`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub launcher_args_final: Option<bool>,
     /// A git repository to clone before start (usually from the app definition).
     #[arg(long)]
     pub repo: Option<String>,
@@ -157,11 +170,44 @@ impl LaunchOptions {
             destport: other.destport.or(self.destport),
             repo: other.repo.or(self.repo),
             repobranch: other.repobranch.or(self.repobranch),
+            allow_public: other.allow_public.or(self.allow_public),
+            allow_keep_alive: other.allow_keep_alive.or(self.allow_keep_alive),
+            launcher_args_final: other.launcher_args_final.or(self.launcher_args_final),
             interim_page_auth: None,
             progressive: None,
             log_format: None,
             log_level: None,
             repofolder: None,
+        }
+    }
+}
+
+impl LaunchOptions {
+    /// Drops the operator-only flags (a user's `JHUB_APP_PROXY_ARGS` must not grant
+    /// itself what the operator refused); returns a note when there were any.
+    pub fn without_policy(mut self) -> (Self, Option<String>) {
+        let had = self.allow_public.take().is_some()
+            | self.allow_keep_alive.take().is_some()
+            | self.launcher_args_final.take().is_some();
+        let note = had.then(|| {
+            format!(
+                "{OVERRIDES_ENV}: ignoring --allow-public, --allow-keep-alive and \
+                 --launcher-args-final: only the operator sets them"
+            )
+        });
+        (self, note)
+    }
+
+    /// The operator's rules, from the command line (absent flags allow, as jhub-apps).
+    pub fn rules(&self, final_args: &[String]) -> LauncherRules {
+        LauncherRules {
+            allow_public: self.allow_public.unwrap_or(true),
+            allow_keep_alive: self.allow_keep_alive.unwrap_or(true),
+            final_args: if self.launcher_args_final == Some(true) {
+                launcher_args::flags(final_args)
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -190,12 +236,7 @@ impl Settings {
 
 /// `JH_APPS_KEEP_ALIVE` as jhub-apps users set it, minus jhub-apps' bug that made
 /// "false" mean keep alive: only a truthy value counts.
-pub fn truthy(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "1" | "true" | "yes" | "on"
-    )
-}
+pub use japps_domain::launcher_args::truthy;
 
 #[cfg(test)]
 mod tests {
@@ -239,6 +280,33 @@ mod tests {
         let merged = base.overridden_by(over);
         assert_eq!(merged.ready_timeout, Some(20));
         assert_eq!(merged.keep_alive, Some(true));
+    }
+
+    #[test]
+    fn overrides_cannot_set_the_operators_policy() {
+        let (over, problems) = LaunchOptions::from_overrides(
+            "--allow-public --allow-keep-alive=true --launcher-args-final=false --exit-grace=3",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let (over, note) = over.without_policy();
+        assert!(note.unwrap().contains("only the operator"));
+        assert_eq!(
+            (
+                over.allow_public,
+                over.allow_keep_alive,
+                over.launcher_args_final
+            ),
+            (None, None, None)
+        );
+        assert_eq!(over.exit_grace, Some(3));
+        let (flags, _) = LaunchOptions::from_args(&[
+            "--allow-public=false".into(),
+            "--launcher-args-final".into(),
+        ]);
+        let rules = flags.rules(&["--ready-timeout=5".into()]);
+        assert!(!rules.allow_public && rules.allow_keep_alive);
+        assert_eq!(rules.final_args.len(), 1);
+        assert!(LaunchOptions::default().rules(&[]).allow_public);
     }
 
     #[test]

@@ -1,13 +1,34 @@
 //! Running the app (and the git clone before it) as a child process group whose output
 //! goes to the [`LogBuffer`].
+//!
+//! Nothing of the group may outlive the launcher, even when the launcher is killed with
+//! SIGKILL and has no chance to clean up (the hub gives up on a server by killing it, an
+//! OOM killer picks it, a node drains):
+//!
+//! - the group's leader gets `PR_SET_PDEATHSIG` = SIGKILL, so the kernel kills it the
+//!   moment the launcher's thread that started it ends. The launcher starts apps from its
+//!   main thread or a runtime worker, which live as long as the launcher; never from a
+//!   blocking-pool thread, which the runtime ends when idle;
+//! - a guard process joins the group (so the group id cannot be reused while it waits)
+//!   and blocks reading a socket only the launcher holds the other end of. The kernel
+//!   closes that end whenever the launcher ends, however it ends; the guard then
+//!   SIGKILLs the whole group, itself included. It ignores SIGTERM, SIGINT and SIGHUP, so
+//!   a graceful stop of the group leaves it watching until the final SIGKILL.
+//!
+//! What remains: a process that leaves the group (`setsid`, `setpgid`; daemons, Jupyter
+//! kernels, which watch their parent and exit with it) and an app that kills the guard
+//! first (it runs as the same user).
 
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+
+use nix::sys::signal::{SigHandler, Signal, killpg, raise, signal};
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, setpgid};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
@@ -31,6 +52,8 @@ pub struct AppProcess {
     child: Child,
     pgid: Option<Pid>,
     readers: Vec<JoinHandle<()>>,
+    /// Our end of the guard's socket: dropping it (or the launcher dying) fires the guard.
+    guard: Option<UnixStream>,
 }
 
 impl AppProcess {
@@ -47,6 +70,22 @@ impl AppProcess {
             .process_group(0)
             // If the launcher dies without cleaning up, the app must not live on unseen.
             .kill_on_drop(true);
+        let launcher = getpid();
+        // The one place the launcher needs unsafe code: the kernel's parent-death signal
+        // can only be set between fork and exec.
+        #[allow(unsafe_code)]
+        // SAFETY: the hook runs between fork and exec and only makes system calls
+        // (prctl, getppid), which are async-signal-safe; it allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                // The launcher may have died before the line above took effect.
+                if getppid() != launcher {
+                    return Err(std::io::Error::other("the launcher is gone"));
+                }
+                Ok(())
+            });
+        }
         let mut child = command.spawn().map_err(|err| {
             LaunchError::Start(format!("cannot start {:?}: {err}", invocation.program))
         })?;
@@ -61,10 +100,24 @@ impl AppProcess {
         if let Some(stderr) = child.stderr.take() {
             readers.push(read_lines(stderr, Source::Stderr, Arc::clone(logs)));
         }
+        let guard = pgid.and_then(|pgid| match spawn_guard(pgid) {
+            Ok(end) => Some(end),
+            Err(err) => {
+                logs.push(
+                    Source::Launcher,
+                    &format!(
+                        "warning: cannot start the guard that stops the app if the launcher \
+                         is killed: {err}"
+                    ),
+                );
+                None
+            }
+        });
         Ok(Self {
             child,
             pgid,
             readers,
+            guard,
         })
     }
 
@@ -98,6 +151,62 @@ impl AppProcess {
             }
         }
         let _ = self.child.kill().await;
+    }
+}
+
+impl Drop for AppProcess {
+    /// Stragglers of a leader that exited on its own go too. The group id is still ours:
+    /// the guard, a member, keeps it from being reused until it is gone itself.
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid {
+            let _ = killpg(pgid, Signal::SIGKILL);
+        }
+        self.guard.take();
+    }
+}
+
+/// Forks the guard of group `pgid` (see the module's documentation) and returns the
+/// launcher's end of its socket. A fork without exec needs no helper program in the app's
+/// image (distroless, other architectures): the unsafe code is what that costs.
+#[allow(unsafe_code)]
+fn spawn_guard(pgid: Pid) -> std::io::Result<UnixStream> {
+    // Both ends are close-on-exec: the app and later children never hold them.
+    let (ours, theirs) = UnixStream::pair()?;
+    // SAFETY: the child only makes async-signal-safe system calls (signal, setpgid, read,
+    // kill) on memory that exists before the fork, and never returns into Rust code that
+    // could allocate or take a lock: it ends by killing its own group, or itself.
+    match unsafe { fork() }.map_err(std::io::Error::from)? {
+        ForkResult::Child => {
+            drop(ours);
+            for stop in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+                // SAFETY: SIG_IGN installs no handler code.
+                let _ = unsafe { signal(stop, SigHandler::SigIgn) };
+            }
+            let _ = setpgid(Pid::from_raw(0), pgid);
+            let mut byte = [0_u8; 1];
+            loop {
+                match nix::unistd::read(theirs.as_fd(), &mut byte) {
+                    Ok(0) => break,
+                    Err(nix::errno::Errno::EINTR) | Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = raise(Signal::SIGKILL);
+            #[allow(clippy::empty_loop)]
+            loop {}
+        }
+        ForkResult::Parent { child } => {
+            drop(theirs);
+            // Also from here, so the guard is in the group before the app can leave
+            // anything behind; EACCES/ESRCH mean the child did it first or is gone.
+            let _ = setpgid(child, pgid);
+            // Reaped when it ends, so it never lingers as a zombie.
+            std::thread::spawn(move || {
+                let _ = nix::sys::wait::waitpid(child, None);
+            });
+            Ok(ours)
+        }
     }
 }
 

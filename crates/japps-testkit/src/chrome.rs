@@ -109,7 +109,7 @@ impl Driver {
         for _attempt in 0..3 {
             let port = free_port();
             let log_file = File::create(log).expect("create chromedriver.log");
-            let child = Command::new(CHROMEDRIVER)
+            let child = crate::mark(&mut Command::new(CHROMEDRIVER))
                 .arg(format!("--port={port}"))
                 .arg(format!("--log-path={}", log.display()))
                 .stdin(Stdio::null())

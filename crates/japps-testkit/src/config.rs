@@ -295,6 +295,18 @@ pub(crate) fn demo_port_env(ports: &Ports) -> Vec<(String, String)> {
 /// Appends the test's extra configuration and the parent watchdog.
 fn finish(mut text: String, extra_config: &str) -> String {
     let _ = writeln!(text, "{extra_config}");
+    // Servers and services get a fresh environment from the hub: the marker of the test
+    // suite's processes must be passed on explicitly (see `crate::TEST_MARKER_ENV`).
+    let _ = writeln!(
+        text,
+        "_marker = os.environ.get({marker:?})\n\
+         if _marker:\n\
+         \x20   c.Spawner.env_keep.append({marker:?})\n\
+         \x20   for _service in c.JupyterHub.services:\n\
+         \x20       if isinstance(_service, dict) and _service.get('command'):\n\
+         \x20           _service.setdefault('environment', {{}})[{marker:?}] = _marker",
+        marker = crate::TEST_MARKER_ENV
+    );
     // If the test process dies without dropping its TestHub, the hub sees its parent change
     // and stops itself (and with it the proxy and the services).
     text.push_str(

@@ -97,6 +97,22 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The environment variable every process the tests start carries (hubs, and through
+/// `env_keep` their services, proxies and servers; browsers; nginx; launchers), so that
+/// `scripts/check-leaks` finds any still running after the suite, and only this
+/// checkout's.
+pub const TEST_MARKER_ENV: &str = "JAPPS_TEST_SUITE";
+
+/// The marker's value: `JAPPS_TEST_SUITE` as `scripts/test` exports it, else the checkout.
+pub fn test_marker() -> String {
+    std::env::var(TEST_MARKER_ENV).unwrap_or_else(|_| workspace_root().display().to_string())
+}
+
+/// Marks `command` (and so everything it starts) as the test suite's.
+pub fn mark(command: &mut std::process::Command) -> &mut std::process::Command {
+    command.env(TEST_MARKER_ENV, test_marker())
+}
+
 /// A running JupyterHub with japps installed. Stopped when dropped.
 #[derive(Debug)]
 pub struct TestHub {
@@ -743,7 +759,13 @@ impl TestHub {
 
 impl Drop for TestHub {
     fn drop(&mut self) {
+        // Found before the hub stops: afterwards its servers (launchers, the mock server)
+        // and services belong to init and can no longer be told from anyone's.
+        let sessions = process::session_children(self.process.pid());
         self.process.stop(self.dir.path());
+        for group in sessions {
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        }
         // The hub stopped its services' main processes; their children may remain.
         for group in &self.service_groups {
             let _ = killpg(Pid::from_raw(*group), Signal::SIGKILL);

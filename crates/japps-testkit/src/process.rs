@@ -40,6 +40,7 @@ impl HubProcess {
                 command.env_remove(name);
             }
         }
+        crate::mark(&mut command);
         command.env("PATH", path_with(venv));
         // The venvs can be shared by several checkouts of the repository, and their
         // editable install of the plugin points at one of them: the hub must run this

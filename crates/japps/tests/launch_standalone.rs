@@ -1,7 +1,8 @@
 //! `japps launch` as a process on its own (no hub: public apps, activity off), for what
 //! needs no hub to check: the startup page while the app starts, a git repository cloned
-//! before start, conda activation, per-app overrides, and SIGTERM stopping the app's
-//! whole process group. Everything a visitor does through a hub is in `real_hub/launcher.rs`.
+//! before start, conda activation, per-app overrides, SIGTERM stopping the app's
+//! whole process group, SIGKILL of the launcher taking the app and its children along, and
+//! the operator's policy flags. Everything a visitor does through a hub is in `real_hub/launcher.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,6 +24,11 @@ impl Launch {
     /// Starts `japps launch` for `app` (JAPPS_APP) with `env` on top of a server's standard
     /// environment.
     fn start(app: Value, env: &[(&str, &str)], cwd: &Path) -> Self {
+        Self::start_with(app, env, cwd, &[])
+    }
+
+    /// [`Launch::start`] with more launcher flags (the operator's).
+    fn start_with(app: Value, env: &[(&str, &str)], cwd: &Path, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let output = dir.path().join("launcher.log");
@@ -31,6 +37,7 @@ impl Launch {
         command
             // `--ip` stands for the arguments spawners append; they are ignored.
             .args(["launch", "--activity-interval=0", "--ip=127.0.0.1"])
+            .args(args)
             .current_dir(cwd)
             .env(
                 "JUPYTERHUB_SERVICE_URL",
@@ -48,6 +55,7 @@ impl Launch {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .stdin(Stdio::null());
+        japps_testkit::mark(&mut command);
         let child = command.spawn().unwrap();
         Self {
             child,
@@ -375,5 +383,142 @@ async fn clone_url_credentials_are_never_shown() {
     );
     for (what, text) in [("reason", reason), ("page", &page), ("stdout", &output)] {
         assert!(!text.contains(secret), "{what} shows the secret:\n{text}");
+    }
+}
+
+/// Whether `pid` is still a live process (a zombie waiting for a reaper is not).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z")
+    })
+}
+
+fn read_pid(path: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(pid) = text.trim().parse()
+        {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never written",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn sigkill_of_the_launcher_takes_the_app_and_its_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("app.sh");
+    // A grandchild that sleeps, one that shrugs off SIGTERM and SIGHUP, then the app.
+    std::fs::write(
+        &script,
+        format!(
+            "sleep 1000 &\necho $! > \"$1/sleeper\"\n\
+             sh -c 'trap \"\" TERM HUP INT; while :; do sleep 1; done' &\n\
+             echo $! > \"$1/stubborn\"\necho $$ > \"$1/app\"\n\
+             exec python3 {} --port \"$2\" --root-path \"$3\"\n",
+            echo_app().display()
+        ),
+    )
+    .unwrap();
+    let command = format!(
+        "sh {} {} {{port}} {{root_path}}",
+        script.display(),
+        dir.path().display()
+    );
+    let mut launch = Launch::start(
+        json!({"framework": "custom", "public": true, "custom_command": command}),
+        &[],
+        &std::env::temp_dir(),
+    );
+    launch.wait_phase("ready").await;
+    let pids: Vec<i32> = ["app", "sleeper", "stubborn"]
+        .iter()
+        .map(|name| read_pid(&dir.path().join(name)))
+        .collect();
+    assert!(pids.iter().all(|pid| alive(*pid)), "{pids:?}");
+
+    launch.child.kill().unwrap();
+    launch.child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|pid| alive(*pid)) {
+        assert!(
+            Instant::now() < deadline,
+            "still running 5 s after the launcher was killed: {:?}\n{}",
+            pids.iter().filter(|pid| alive(**pid)).collect::<Vec<_>>(),
+            launch.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_operators_policy_flags_win_over_the_app() {
+    // A public, keep-alive app under an operator who allows neither; the app's own
+    // JHUB_APP_PROXY_ARGS tries to grant itself both back.
+    let launch = Launch::start_with(
+        json!({"framework": "custom", "public": true, "keep_alive": true,
+               "custom_command": echo("")}),
+        &[(
+            "JHUB_APP_PROXY_ARGS",
+            "--allow-public --authtype=none --ready-timeout=600",
+        )],
+        &std::env::temp_dir(),
+        &[
+            "--ready-timeout=60",
+            "--allow-public=false",
+            "--allow-keep-alive=false",
+            "--launcher-args-final",
+        ],
+    );
+    // Not logged in: sent to log in, not to the app.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let response = loop {
+        match reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(&launch.base)
+            .header("Accept", "text/html")
+            .send()
+            .await
+        {
+            Ok(response) => break response,
+            Err(err) => {
+                assert!(Instant::now() < deadline, "{err}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert!(
+        response.status().is_redirection(),
+        "{:?}\n{}",
+        response.status(),
+        launch.output()
+    );
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.contains("/hub/api/oauth2/authorize") || location.contains("_japps/login"),
+        "{location}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let output = launch.output();
+        if output.contains("does not allow public apps")
+            && output.contains("does not allow keep-alive")
+            && output.contains("only the operator sets them")
+            && output.contains("the operator's rule applies")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{output}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

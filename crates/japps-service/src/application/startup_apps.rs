@@ -190,7 +190,7 @@ fn prepared(apps: &[StartupApp], policy: &AppPolicy) -> (Vec<StartupApp>, usize)
                 ..app.clone()
             }),
             Err(reason) => {
-                tracing::error!(user = %app.username, server = %app.servername, %reason, "startup app skipped: its definition is invalid");
+                tracing::error!(user = %app.username, server = %app.servername, %reason, "startup app skipped: its definition is invalid or not allowed");
             }
         }
     }
@@ -472,6 +472,30 @@ mod tests {
         assert_eq!(valid.len(), 1);
         assert_eq!(valid[0].servername, "ok");
         assert_eq!(valid[0].user_options["display_name"], "Spaced / Title");
+    }
+
+    #[test]
+    fn public_and_keep_alive_startup_apps_follow_the_operators_policy() {
+        let app = |name: &str, options: Value| StartupApp {
+            username: "alice".into(),
+            servername: name.into(),
+            user_options: options.as_object().unwrap().clone(),
+        };
+        let apps = [
+            app("open", json!({"framework": "panel", "public": true})),
+            app("awake", json!({"framework": "panel", "keep_alive": true})),
+            app("plain", json!({"framework": "panel"})),
+        ];
+        let (valid, skipped) = prepared(&apps, &AppPolicy::for_operator(&Default::default()));
+        assert_eq!((valid.len(), skipped), (3, 0), "allowed by default");
+        let config = japps_domain::JAppsConfig {
+            allow_public_apps: false,
+            allow_keep_alive: false,
+            ..Default::default()
+        };
+        let (valid, skipped) = prepared(&apps, &AppPolicy::for_operator(&config));
+        assert_eq!(skipped, 2);
+        assert_eq!(valid[0].servername, "plain");
     }
 
     #[tokio::test(start_paused = true)]

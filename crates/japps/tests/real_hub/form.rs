@@ -22,6 +22,7 @@ real_hub_tests!(
     form_validations_show_at_the_field_and_keep_what_was_typed,
     form_deploys_from_git_then_edits_description_and_shares,
     form_server_types_step_and_headless_success,
+    form_shows_the_operators_policy_at_the_field,
 );
 
 const PREFIX: &str = "/services/japps/";
@@ -905,4 +906,46 @@ async fn form_server_types_step_and_headless_success(release: HubRelease) {
     assert!(href.ends_with("/hub/user/alice/headless-one/"), "{href}");
     let app = api(&hub, &token, "server/headless-one").await;
     assert_eq!(app["user_options"]["filepath"], "/home/alice/dash.py");
+}
+
+/// `c.JAppsConfig.allow_public_apps = False`: the service's 403 shows at the public switch,
+/// which gets the focus, and nothing is created.
+async fn form_shows_the_operators_policy_at_the_field(release: HubRelease) {
+    let hub = hub(
+        release,
+        &idle_program(),
+        "c.JAppsConfig.allow_public_apps = False",
+    )
+    .await;
+    hub.create_users(&["alice"]).await;
+    let chrome = browser_as(&hub, "alice").await;
+    open_form(&chrome, &hub, "create-app").await;
+    chrome.type_into("#display_name", "Open board").await;
+    chrome.select("#framework", "custom").await;
+    chrome
+        .type_into("#custom_command", "python -m http.server {port}")
+        .await;
+    chrome
+        .eval("document.getElementById('public').click()")
+        .await;
+    submit(&chrome).await;
+    let deadline = std::time::Instant::now() + DEFAULT_WAIT;
+    let mut shown = String::new();
+    while std::time::Instant::now() < deadline {
+        shown = error_of(&chrome, "public").await;
+        if !shown.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown.contains("public apps (reachable without logging in) are not allowed"),
+        "{shown:?}"
+    );
+    assert!(invalid(&chrome, "public").await);
+    assert_eq!(focused(&chrome).await, "public");
+    assert_eq!(value(&chrome, "display_name").await, "Open board", "kept");
+    let token = hub.user_token("alice").await;
+    let apps = api(&hub, &token, "server/").await["user_apps"].to_string();
+    assert!(!apps.contains("Open board"), "nothing created: {apps}");
 }

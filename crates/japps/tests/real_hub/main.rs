@@ -20,6 +20,7 @@ mod login;
 mod newcomer;
 mod openapi;
 mod page_headers;
+mod policy;
 mod read_path;
 mod replicas;
 mod service;

@@ -78,7 +78,7 @@ impl Nginx {
             std::os::unix::fs::PermissionsExt::from_mode(0o755),
         )
         .unwrap();
-        let process = std::process::Command::new("/usr/sbin/nginx")
+        let process = japps_testkit::mark(&mut std::process::Command::new("/usr/sbin/nginx"))
             .arg("-c")
             .arg(&file)
             .arg("-p")
