@@ -15,10 +15,9 @@ use serde_json::{Map, Value};
 
 /// Traits only the plugin reads: they shape the hub's spawner and the service's start,
 /// and never reach the service's configuration.
-const PYTHON_ONLY: [&str; 6] = [
-    // `japps launch`'s command line and where it comes from, set by the spawner.
+const PYTHON_ONLY: [&str; 5] = [
+    // Where `japps launch` comes from, set by the spawner.
     "launcher_bin",
-    "launcher_args",
     "launcher_image",
     // The plugin reads the file and hands the service the key itself.
     "cookie_secret_file",
