@@ -29,7 +29,13 @@ pub(crate) async fn html_errors(
             .get(ACCEPT)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
-    let retry = request.uri().to_string();
+    // The callback's query holds an OAuth code, which no page may echo (it is single-use,
+    // and retrying it cannot work anyway): try again from the path alone.
+    let retry = if request.uri().path().ends_with("/oauth_callback") {
+        request.uri().path().to_owned()
+    } else {
+        request.uri().to_string()
+    };
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response

@@ -130,8 +130,9 @@ fn assert_found(response: &Response, what: &str) {
     );
 }
 
-/// Checks an error answer: its status, a JSON body `{"detail": "..."}`, and returns the raw
-/// body so a test can check what it must not contain.
+/// Checks an error answer: its status, a JSON body `{"detail": "..."}` (or, for a browser
+/// navigating, the error page showing that detail), and returns the raw body so a test can
+/// check what it must not contain.
 async fn expect_error(response: Response, status: u16, what: &str) -> String {
     let actual = response.status();
     let content_type = response
@@ -141,6 +142,17 @@ async fn expect_error(response: Response, status: u16, what: &str) -> String {
         .unwrap_or_default();
     let text = response.text().await.unwrap();
     assert_eq!(actual.as_u16(), status, "{what}: {text}");
+    if content_type.starts_with("text/html") {
+        let detail = text
+            .split_once("<span id=\"error-detail\">")
+            .and_then(|(_, rest)| rest.split_once("</span>"))
+            .map(|(detail, _)| detail.trim());
+        assert!(
+            detail.is_some_and(|detail| !detail.is_empty()),
+            "{what}: an HTML answer that is not the error page: {text}"
+        );
+        return text;
+    }
     assert!(
         content_type.starts_with("application/json"),
         "{what}: content type {content_type:?}"
