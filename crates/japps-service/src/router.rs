@@ -226,6 +226,19 @@ mod tests {
             "{html}"
         );
 
+        // Never a link to another host.
+        let navigate = Request::get("//evil.example/x")
+            .header("accept", "text/html")
+            .body(Body::empty())
+            .unwrap();
+        let response = app("/services/japps/").oneshot(navigate).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let html = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(!html.contains("href=\"//evil.example"), "{html}");
+        assert!(html.contains("href=\"/services/japps/\""), "{html}");
+
         // A script's request (and a POST from a page) keeps the API's JSON.
         for (method, accept) in [
             ("GET", "application/json"),

@@ -31,7 +31,10 @@ pub(crate) async fn html_errors(
             .is_some_and(|accept| accept.contains("text/html"));
     // The callback's query holds an OAuth code, which no page may echo (it is single-use,
     // and retrying it cannot work anyway): try again from the path alone.
-    let retry = if request.uri().path().ends_with("/oauth_callback") {
+    // A path that starts with `//` would be a link to another host.
+    let retry = if request.uri().path().starts_with("//") {
+        state.settings().prefix.clone()
+    } else if request.uri().path().ends_with("/oauth_callback") {
         request.uri().path().to_owned()
     } else {
         request.uri().to_string()
