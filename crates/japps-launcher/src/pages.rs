@@ -138,6 +138,20 @@ mod tests {
     use super::*;
     use crate::logs::{LogBuffer, Source};
 
+    /// A starting app's page as a visitor who is not logged in sees it.
+    fn starting_for_a_visitor() -> StatusView<'static> {
+        StatusView {
+            app_name: "App",
+            prefix: "/user/a/app/",
+            hub_home: "/hub/home",
+            phase: "starting",
+            reason: "",
+            lines: None,
+            logged_in: false,
+            reload_on_ready: true,
+        }
+    }
+
     #[test]
     fn user_text_is_escaped() {
         let logs = LogBuffer::new(10, false);
@@ -181,17 +195,7 @@ mod tests {
         assert_eq!(headers[X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(headers[REFERRER_POLICY], "same-origin");
 
-        let page = status_page(&StatusView {
-            app_name: "App",
-            prefix: "/user/a/app/",
-            hub_home: "/hub/home",
-            phase: "starting",
-            reason: "",
-            lines: None,
-            logged_in: false,
-            reload_on_ready: true,
-        })
-        .0;
+        let page = status_page(&starting_for_a_visitor()).0;
         // Autoescaped: `/` is written `&#x2f;`, which browsers read back as `/`.
         let src = "&#x2f;user&#x2f;a&#x2f;app&#x2f;_japps/static/status.js";
         assert!(
@@ -211,17 +215,7 @@ mod tests {
 
     #[test]
     fn output_is_hidden_from_visitors_who_may_not_read_it() {
-        let html = status_page(&StatusView {
-            app_name: "App",
-            prefix: "/user/a/app/",
-            hub_home: "/hub/home",
-            phase: "starting",
-            reason: "",
-            lines: None,
-            logged_in: false,
-            reload_on_ready: true,
-        })
-        .0;
+        let html = status_page(&starting_for_a_visitor()).0;
         assert!(!html.contains("id=\"log\""));
         assert!(html.contains("Log in to see the output"));
         assert!(html.contains("Starting the app"));

@@ -177,13 +177,18 @@ mod tests {
             .with_priority(2)
             .mount(&server)
             .await;
+        let client = client_of(&server);
+        (client, server)
+    }
+
+    /// A hub client of the mock hub, with the service's token.
+    fn client_of(server: &MockServer) -> HubClient {
         let url = url::Url::parse(&format!("{}/hub/api", server.uri())).unwrap();
-        let client = HubClient::new(japps_hub::HubClientConfig::new(
+        HubClient::new(japps_hub::HubClientConfig::new(
             url,
             japps_hub::ServiceToken::new("service-token".into()),
         ))
-        .unwrap();
-        (client, server)
+        .unwrap()
     }
 
     /// `GET /user` calls (the client also asks the hub's version once).
@@ -247,12 +252,7 @@ mod tests {
             .respond_with(ResponseTemplate::new(500))
             .mount(&server)
             .await;
-        let url = url::Url::parse(&format!("{}/hub/api", server.uri())).unwrap();
-        let client = HubClient::new(japps_hub::HubClientConfig::new(
-            url,
-            japps_hub::ServiceToken::new("service-token".into()),
-        ))
-        .unwrap();
+        let client = client_of(&server);
         let identities = Identities::new(Duration::from_secs(300));
         let token = UserToken::new("any".into());
         assert!(identities.resolve(&client, &token, None).await.is_err());
